@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * `lcm`: the concept engine on the command line, for scripts, batch jobs and
+ * machines without a display. Exit codes: 0 ok, 1 failure (bad pack, bad
+ * input, inference error), 2 wrong usage, 130 cancelled (Ctrl-C).
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EngineError, isCancellation } from '../inference/errors.ts';
+import { parse } from './args.ts';
+import * as commands from './commands.ts';
+import { consoleOutput, UsageError } from './io.ts';
+
+export const USAGE = `Usage: lcm <command> [FILE] [options]   (FILE or standard input)
+
+Commands
+  segment     split text into concepts (sentences, capped at --max-chars, default 200)
+  encode      sentences → JSON lines {text, lang, embedding}
+  decode      JSON lines with "embedding" → text in --target-lang (or --lang)
+  translate   text in --lang → text in --target-lang, sentence by sentence
+  roundtrip   encode → decode each sentence, with its chrF fidelity score
+  continue    generate --count concepts after the input document
+  expand      develop one concept (--index, default the last) into --count concepts
+  summarize   condense the input into at most --count concepts
+  schedule    a noise schedule's cumulative alphas and inference timesteps as JSON
+              (--kind cosine|linear|quadratic|sigmoid, --train-steps, --inference-steps, --spacing)
+  packs       list installed model packs and validate them (every file and graph)
+
+Options
+  --pack NAME|PATH     model pack (default: the bundled default, or $CONCEPT_STUDIO_PACK)
+  --lang CODE          language of the input (FLORES-200 code like eng_Latn, or ISO like en)
+  --target-lang CODE   language to write output in
+  --lines              each input line is one sentence: no segmentation, one output line per input line
+  --seed N             seed for generation (same seed → same output)
+  --steps N            diffusion inference steps (the reference's trailing spacing runs floor(T/N) strides)
+  --exact-steps        run exactly --steps steps instead
+  --guidance G         classifier-free guidance scale (1 = off)
+  --count N            concepts to generate
+  --beam N | --greedy  decoder search (default: beam 5)
+  --provider NAME      cpu (default), cuda, tensorrt, dml, coreml; falls back to CPU and says so
+  --threads N          onnxruntime intra-op threads
+  --no-verify          skip SHA-256 checks of pack files (sizes are still checked)
+  --json               machine-readable output (JSON lines)
+  -h, --help           this help`;
+
+const COMMANDS: Record<string, (ctx: commands.CommandContext) => Promise<void> | void> = {
+  segment: commands.segmentCommand,
+  encode: commands.encodeCommand,
+  decode: commands.decodeCommand,
+  translate: commands.translateCommand,
+  roundtrip: commands.roundtripCommand,
+  continue: commands.continueCommand,
+  expand: commands.expandCommand,
+  summarize: commands.summarizeCommand,
+  schedule: commands.scheduleCommand,
+  packs: commands.packsCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const { values: flags, positionals } = parse(argv);
+    const [name, file, ...rest] = positionals;
+    if (flags.help || !name) {
+      process.stdout.write(`${USAGE}\n`);
+      return name || flags.help ? 0 : 2;
+    }
+    const command = COMMANDS[name];
+    if (!command) throw new UsageError(`Unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.`);
+    if (rest.length) throw new UsageError(`Unexpected arguments: ${rest.join(' ')} (give at most one FILE).`);
+    await command({ flags, file, out: consoleOutput(), signal: controller.signal });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (isCancellation(error)) {
+      process.stderr.write('lcm: cancelled\n');
+      return 130;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`lcm: ${error.message}\nRun \`lcm --help\` for usage.\n`);
+      return 2;
+    }
+    if (error instanceof EngineError || error instanceof RangeError || error instanceof TypeError) {
+      process.stderr.write(`lcm: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`lcm: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+// Run when executed as a script (`tsx src/cli/main.ts`); bin/lcm.mjs imports main() instead.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

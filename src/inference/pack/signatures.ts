@@ -1,0 +1,112 @@
+/**
+ * What each ONNX graph of a pack must look like (docs/model-pack.md), derived
+ * from the manifest. The loader compares these with the graph's declared
+ * inputs and outputs when it opens a graph.
+ */
+import type { TensorInfo } from '../backend/ort.ts';
+import type { PackManifest } from './types.ts';
+
+/** Expected tensor: name, element type, and per-dimension size (a number) or null for dynamic. */
+export interface ExpectedTensor {
+  name: string;
+  type: 'float32' | 'int64';
+  dims: (number | null)[];
+}
+
+export interface GraphSignature {
+  inputs: ExpectedTensor[];
+  outputs: ExpectedTensor[];
+}
+
+export type GraphRole = 'encoder' | 'decoder' | 'contextualizer' | 'denoiserContext' | 'denoiser';
+
+const kv = (prefix: string, layers: number, heads: number, headDim: number, batch: number | null = null): ExpectedTensor[] =>
+  Array.from({ length: layers }, (_, i) => [
+    { name: `${prefix}_key.${i}`, type: 'float32' as const, dims: [batch, heads, null, headDim] },
+    { name: `${prefix}_value.${i}`, type: 'float32' as const, dims: [batch, heads, null, headDim] },
+  ]).flat();
+
+export function expectedSignature(m: PackManifest, role: GraphRole): GraphSignature {
+  const E = m.embeddingDim;
+  const V = m.tokenizer.vocabSize;
+  switch (role) {
+    case 'encoder':
+      return {
+        inputs: [{ name: 'input_ids', type: 'int64', dims: [null, null] }, { name: 'attention_mask', type: 'int64', dims: [null, null] }],
+        outputs: [{ name: 'sentence_embedding', type: 'float32', dims: [null, E] }],
+      };
+    case 'decoder': {
+      const d = m.sonar.decoder;
+      const dh = d.modelDim / d.heads;
+      return {
+        inputs: [{ name: 'input_ids', type: 'int64', dims: [null, null] }, { name: 'sentence_embedding', type: 'float32', dims: [null, E] }, ...kv('past', d.layers, d.heads, dh)],
+        outputs: [{ name: 'logits', type: 'float32', dims: [null, null, V] }, ...kv('present', d.layers, d.heads, dh)],
+      };
+    }
+    case 'contextualizer': {
+      const c = m.lcm.contextualizer;
+      const dh = c.modelDim / c.heads;
+      return {
+        inputs: [{ name: 'embeddings', type: 'float32', dims: [null, null, E] }, ...kv('past', c.layers, c.heads, dh)],
+        outputs: [{ name: 'hidden', type: 'float32', dims: [null, null, c.modelDim] }, ...kv('present', c.layers, c.heads, dh)],
+      };
+    }
+    case 'denoiserContext': {
+      const d = m.lcm.denoiser;
+      const dh = d.modelDim / d.heads;
+      return {
+        inputs: [{ name: 'context', type: 'float32', dims: [1, null, d.modelDim] }],
+        outputs: kv('cross', d.layers, d.heads, dh, 1),
+      };
+    }
+    case 'denoiser': {
+      const d = m.lcm.denoiser;
+      const dh = d.modelDim / d.heads;
+      return {
+        inputs: [
+          { name: 'noisy', type: 'float32', dims: [null, E] },
+          { name: 'timesteps', type: 'int64', dims: [null] },
+          ...kv('cross', d.layers, d.heads, dh, 1),
+          { name: 'cross_mask', type: 'float32', dims: [null, null] },
+        ],
+        outputs: [{ name: 'x0', type: 'float32', dims: [null, E] }],
+      };
+    }
+  }
+}
+
+/**
+ * Differences between a graph's declared tensors and the expected ones.
+ * Symbolic dimensions in the graph match anything; a fixed dimension must
+ * equal the expected size where one is expected.
+ */
+export function compareSignature(expected: GraphSignature, inputs: readonly TensorInfo[], outputs: readonly TensorInfo[]): string[] {
+  const problems: string[] = [];
+  const check = (kind: 'input' | 'output', want: ExpectedTensor[], have: readonly TensorInfo[]) => {
+    for (const w of want) {
+      const h = have.find((t) => t.name === w.name);
+      if (!h) {
+        problems.push(`${kind} \`${w.name}\` is missing (the graph has ${have.map((t) => t.name).join(', ') || 'none'})`);
+        continue;
+      }
+      if (h.type !== w.type) problems.push(`${kind} \`${w.name}\` is ${h.type}, expected ${w.type}`);
+      if (h.shape.length !== w.dims.length) {
+        problems.push(`${kind} \`${w.name}\` has rank ${h.shape.length} [${h.shape.join(',')}], expected rank ${w.dims.length}`);
+        continue;
+      }
+      w.dims.forEach((d, k) => {
+        const got = h.shape[k];
+        if (typeof got === 'number' && got >= 0) {
+          // A fixed size on an input where the format wants a dynamic one (batch, length) would break batching or caching.
+          if (d === null) {
+            if (kind === 'input') problems.push(`input \`${w.name}\` fixes dimension ${k} to ${got}; it must be dynamic`);
+          } else if (got !== d) problems.push(`${kind} \`${w.name}\` dimension ${k} is ${got}, expected ${d}`);
+        }
+      });
+    }
+    if (kind === 'input') for (const h of have) if (!want.some((w) => w.name === h.name)) problems.push(`unexpected input \`${h.name}\``);
+  };
+  check('input', expected.inputs, inputs);
+  check('output', expected.outputs, outputs);
+  return problems;
+}

@@ -1,0 +1,139 @@
+/**
+ * Model pack manifest, format version 1. The authoritative description with
+ * examples is docs/model-pack.md; keep the two in step. Every size the engine
+ * uses comes from here, so the same code runs a tiny fixture pack and a pack
+ * of real SONAR size.
+ */
+
+export const PACK_FORMAT = 'concept-studio-pack';
+export const PACK_FORMAT_VERSION = 1;
+
+/** A language the pack really supports (FLORES-200 code, e.g. `eng_Latn`). */
+export interface PackLanguage {
+  code: string;
+  name: string;
+}
+
+/**
+ * How SentencePiece ids map to model ids. SONAR/fairseq2: pad 0, unk 1,
+ * bos 2, eos 3, every other piece shifted by +1 (pieceOffset), language tags
+ * after the pieces. The Hugging Face port orders the specials differently,
+ * which is why the map lives in the pack and not in code.
+ */
+export interface TokenizerIds {
+  pad: number;
+  unk: number;
+  bos: number;
+  eos: number;
+  /** Model id = SentencePiece id + pieceOffset, for every piece that is not one of the SentencePiece specials below. */
+  pieceOffset: number;
+  /** SentencePiece's own ids of its control pieces (mapped to unk/bos/eos above). */
+  spmUnk: number;
+  spmBos: number;
+  spmEos: number;
+}
+
+export interface TokenizerSpec {
+  kind: 'sentencepiece';
+  /** File name inside the pack. */
+  file: string;
+  ids: TokenizerIds;
+  /** Rows of the embedding / output projection (pieces + specials + language tags + padding rows). */
+  vocabSize: number;
+  /** Model id of each language tag `__xxx_Xxxx__`, by FLORES-200 code. */
+  languageTokens: Record<string, number>;
+}
+
+export interface TransformerShape {
+  modelDim: number;
+  layers: number;
+  heads: number;
+  ffnDim: number;
+}
+
+export interface SonarEncoderSpec extends TransformerShape {
+  file: string;
+  /** Learned-free sinusoidal table size; positions start at 2 (fairseq), so at most maxPositions - 2 tokens. */
+  maxPositions: number;
+  pooling: 'mean';
+}
+
+export interface SonarDecoderSpec extends TransformerShape {
+  file: string;
+  maxPositions: number;
+  /** Longest output the decoder is allowed to produce, in tokens (reference: 256). */
+  maxLength: number;
+}
+
+export type ScheduleKind = 'cosine' | 'linear' | 'quadratic' | 'sigmoid';
+
+export interface ScheduleSpec {
+  kind: ScheduleKind;
+  /** T, the number of training timesteps (the released configs use 100). */
+  trainSteps: number;
+  /** linear / quadratic only. */
+  betaStart: number;
+  betaEnd: number;
+  /** sigmoid only: ᾱ(t) = sigmoid(δ − γ·logit(t)). */
+  sigmoidGamma: number;
+  sigmoidDelta: number;
+  zeroTerminalSnr: boolean;
+  /** What the denoiser predicts. Only "sample" (x0) is used by the Two-Tower LCM. */
+  predictionType: 'sample';
+}
+
+/** Defaults for generation; every one can be overridden per request. */
+export interface SamplingDefaults {
+  inferenceSteps: number;
+  /** "trailing" reproduces the reference's integer stride floor(T/S); "trailing-exact" runs exactly S steps. */
+  spacing: 'trailing' | 'trailing-exact';
+  guidanceScale: number;
+  guidanceRescale: number;
+  initialNoiseScale: number;
+  epsilonScaling: number | null;
+  clipNoise: number;
+}
+
+export interface InstructionSpec {
+  /** The marker concept placed between the source concepts and the target (e.g. "[MODEL]:"). */
+  marker: string;
+  lang: string;
+}
+
+export interface LcmSpec {
+  architecture: 'two-tower-diffusion';
+  contextualizer: TransformerShape & { file: string; maxContext: number; ropeTheta: number };
+  denoiser: TransformerShape & { file: string; contextFile: string; timestepDim: number };
+  normalizer: { file: string; kind: 'robust-scaler' };
+  schedule: ScheduleSpec;
+  sampling: SamplingDefaults;
+  stopping: {
+    endOfText: { text: string; lang: string; threshold: number };
+    repetitionThreshold: number | null;
+    maxConcepts: number;
+  };
+  instructions: Partial<Record<'summarize' | 'expand', InstructionSpec>>;
+}
+
+export interface PackFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface PackManifest {
+  format: typeof PACK_FORMAT;
+  formatVersion: number;
+  name: string;
+  version: string;
+  description: string;
+  /** Dimension of the sentence-embedding (concept) space. */
+  embeddingDim: number;
+  languages: PackLanguage[];
+  tokenizer: TokenizerSpec;
+  sonar: { encoder: SonarEncoderSpec; decoder: SonarDecoderSpec };
+  lcm: LcmSpec;
+  files: PackFile[];
+  provenance: Record<string, string | number | boolean>;
+  modelCard: string;
+}
