@@ -46,7 +46,7 @@ describe('sentences in many scripts', () => {
     expect(split('El Sr. García llegó. ¿Cómo estás? ¡Bien!', { lang: 'spa_Latn' })).toEqual(['El Sr. García llegó.', '¿Cómo estás?', '¡Bien!']);
   });
 
-  it('Cyrillic: т.е., т.д., ч., см., проф. (sentencex alone splits these)', () => {
+  it('Cyrillic: т.е., т.д., ч., см., проф. (ICU alone splits these)', () => {
     expect(split('Т.е. это так. Он пришёл в 5 ч. вечера. Т. е. всё хорошо. См. стр. 5. Проф. Иванов пришёл в 2020 г. Он был рад. И т.д. и т.п. Конец.', { lang: 'rus_Cyrl' })).toEqual([
       'Т.е. это так.', 'Он пришёл в 5 ч. вечера.', 'Т. е. всё хорошо.', 'См. стр. 5.', 'Проф. Иванов пришёл в 2020 г.', 'Он был рад.', 'И т.д. и т.п.', 'Конец.',
     ]);
@@ -95,7 +95,7 @@ describe('sentences in many scripts', () => {
     expect(split('שלום עולם. מה שלומך? הוא אמר: "שלום." ואז הלך.', { lang: 'heb_Hebr' })).toEqual(['שלום עולם.', 'מה שלומך?', 'הוא אמר: "שלום."', 'ואז הלך.']);
   });
 
-  it('Khmer ។ and Tibetan ། (sentencex does not split these)', () => {
+  it('Khmer ។ and Tibetan ། (ICU does not split at །)', () => {
     expect(split('ខ្ញុំស្រឡាញ់ភាសាខ្មែរ។ នេះជាប្រយោគទីពីរ។', { lang: 'khm_Khmr' })).toEqual(['ខ្ញុំស្រឡាញ់ភាសាខ្មែរ។', 'នេះជាប្រយោគទីពីរ។']);
     expect(split('བཀྲ་ཤིས་བདེ་ལེགས། ཁྱེད་རང་སྐུ་གཟུགས་བདེ་པོ་ཡིན་པས། །', { lang: 'bod_Tibt' })).toEqual([
       'བཀྲ་ཤིས་བདེ་ལེགས།', 'ཁྱེད་རང་སྐུ་གཟུགས་བདེ་པོ་ཡིན་པས། །',
@@ -106,6 +106,37 @@ describe('sentences in many scripts', () => {
     const thai = 'ภาษาไทยไม่มีจุด ประโยคที่สอง ประโยคที่สาม';
     expect(split(thai, { lang: 'tha_Thai' })).toEqual([thai]);
     expect(split(thai, { lang: 'tha_Thai', maxChars: 20 })).toEqual(['ภาษาไทยไม่มีจุด', 'ประโยคที่สอง', 'ประโยคที่สาม']);
+  });
+});
+
+describe('rules on top of ICU', () => {
+  it('abbreviations that end sentences only before a capital, titles that never do', () => {
+    expect(split('He came on Jan. 5. Then left. Smith vs. Jones met in St. Louis. Acme Inc. announced it. He works at Acme Inc. The firm grew.')).toEqual([
+      'He came on Jan. 5.', 'Then left.', 'Smith vs. Jones met in St. Louis.', 'Acme Inc. announced it.', 'He works at Acme Inc.', 'The firm grew.',
+    ]);
+    // Dotted capitals stay with the next word; dotted lowercase and numbers end a sentence before a capital.
+    expect(split('The U.S. Army came at 5 a.m. The end came. See e.g. London. It cost $5.99. That is cheap.')).toEqual([
+      'The U.S. Army came at 5 a.m.', 'The end came.', 'See e.g. London.', 'It cost $5.99.', 'That is cheap.',
+    ]);
+    expect(split('Η κα Παπαδοπούλου ήρθε. Ο Δρ. Γεωργίου επίσης. Τέλος.', { lang: 'el' })).toEqual([
+      'Η κα Παπαδοπούλου ήρθε.', 'Ο Δρ. Γεωργίου επίσης.', 'Τέλος.',
+    ]);
+  });
+
+  it('initials, spaced abbreviations and German ordinal dates', () => {
+    expect(split('А. С. Пушкин родился в 1799 г. Он был поэтом.', { lang: 'ru' })).toEqual(['А. С. Пушкин родился в 1799 г.', 'Он был поэтом.']);
+    expect(split('Am 3. Januar kam er. Der 2. Weltkrieg war schlimm. Es kam z. B. Peter. Es kam z.B. Paul. Er war 30. Dann ging er.', { lang: 'de' })).toEqual([
+      'Am 3. Januar kam er.', 'Der 2. Weltkrieg war schlimm.', 'Es kam z. B. Peter.', 'Es kam z.B. Paul.', 'Er war 30.', 'Dann ging er.',
+    ]);
+  });
+
+  it('opening quotes glued to the next sentence, lowercase after a quotation, a missing space', () => {
+    expect(split('He left.“Hi,” she said. Next.')).toEqual(['He left.', '“Hi,” she said.', 'Next.']);
+    expect(split('日本語。「引用」次の文。', { lang: 'ja' })).toEqual(['日本語。', '「引用」次の文。']);
+    expect(split('"Why?" he asked. He said (quietly!) that it was so. Really? yes it is.')).toEqual([
+      '"Why?" he asked.', 'He said (quietly!) that it was so.', 'Really?', 'yes it is.',
+    ]);
+    expect(split('Look here.The end. Mrs.Smith came. The Ph.D. is done.')).toEqual(['Look here.', 'The end.', 'Mrs.Smith came.', 'The Ph.D. is done.']);
   });
 });
 
@@ -193,7 +224,7 @@ describe('options and scale', () => {
     expect(() => segmentText('Hi.', { lang: 'eng' })).toThrow(/Did you mean eng_Latn/);
   });
 
-  it('repairs sentencex\'s 10 KB chunking: a 34 KB paragraph splits only between sentences', () => {
+  it('a 34 KB paragraph splits only between sentences', () => {
     const sentence = 'This is a sentence, with a comma.';
     const para = Array.from({ length: 1000 }, () => sentence).join(' ');
     const parts = split(para);

@@ -1,20 +1,20 @@
 /**
  * Multilingual sentence splitting: text → concepts.
  *
- * Sentence boundaries come from `sentencex` (Wikimedia's rule-based splitter, native, with abbreviation
- * lists for ~240 languages), patched where it fails (see docs/text.md, "Segmenter"): our own paragraph
- * and line handling, extra abbreviations (Russian "т.е.", French "M.", German "Fr." …), closing quotes
- * that land on the wrong side, Japanese quotative 」と, Khmer and Tibetan full stops, and a repair of
- * sentencex's internal 10 KB chunking (which cuts inside words). Then every segment longer than
- * `maxChars` is split at clause boundaries, whitespace, or finally anywhere outside a grapheme cluster.
- * The cap's default, 200 characters, is the LCM paper's best setting ("SaT Capped" at 200 characters,
- * arXiv 2412.08821 §2.2).
+ * Sentence boundaries come from ICU (`Intl.Segmenter`, granularity "sentence": the Unicode UAX #29
+ * rules, built into Node and Electron on every platform), corrected where ICU fails (see docs/text.md,
+ * "Segmenter"): our own paragraph and line handling, abbreviation lists (abbreviations.ts), initials,
+ * German ordinal dates, quoted speech that continues in lowercase, opening quotes left on the wrong
+ * side, Japanese quotative 」と, Tibetan full stops and a missing space after a period. Then every
+ * segment longer than `maxChars` is split at clause boundaries, whitespace, or finally anywhere outside
+ * a grapheme cluster. The cap's default, 200 characters, is the LCM paper's best setting ("SaT Capped"
+ * at 200 characters, arXiv 2412.08821 §2.2).
  *
  * Offsets are UTF-16 indices into the input; every segment is trimmed and non-empty, segments are in
  * order and do not overlap, and only whitespace lies between them, so no character is lost or moved.
  */
-import { createRequire } from 'node:module';
 import { resolveLanguage, type LanguageInfo } from '../../shared/languages.ts';
+import { ENDINGS, ORDINAL_NOUNS, TITLES, wordSet } from './abbreviations.ts';
 
 /** Options for {@link segmentText}. */
 export interface SegmentOptions {
@@ -33,8 +33,6 @@ export interface Segment {
 
 /** LCM paper §2.2: capping SaT segments at 200 characters worked best. */
 export const DEFAULT_MAX_CHARS = 200;
-/** sentencex cuts its input every 10240 bytes, inside words; 3000 UTF-16 units stay below that in UTF-8. */
-const CHUNK = 3000;
 
 const TERMINALS = '.!?…‼⁇⁈⁉。！？｡．؟۔।॥։።။។៕།༎܀߹᙮꓿︒﹒﹖﹗';
 const CLOSERS = '"\'”’»›」』）)]}〉》】〕〗〙〛＂＇］｝';
@@ -43,42 +41,20 @@ const CLAUSE_SPACED = ',;:،؛՝፣፤፥፦·၊'; // clause marks that count o
 const CLAUSE_ANY = '、，；：﹐﹑﹔﹕—―'; // CJK clause marks and the em dash count anywhere
 const WS = /\s/;
 const WORD = /[\p{L}\p{N}]/u;
+const STERM = /\p{Sentence_Terminal}/u;
 
-/** Abbreviations (lowercase, without the final period) after which a split is always undone: titles and references. */
-const ALWAYS: Record<string, string> = {
-  en: 'mr mrs ms mx dr prof rev', fr: 'm mm mme mmes mlle mlles dr pr me mgr cf chap vol',
-  de: 'hr hrn fr frl dr prof vgl nr', nl: 'dhr mevr mw mr dr prof ir ing drs', es: 'sr sra srta sres dña dn dr dra lic ing avda av prof',
-  pt: 'sr sra srta dr dra prof profa av', it: 'sig sigg dott prof avv ing', pl: 'prof dr inż mgr ks hab',
-  ru: 'проф акад доц ул пер пл им тов гр рис табл гл напр см стр ср', uk: 'проф акад доц вул пров пл ім див стор рис табл гл напр',
-  bg: 'проф акад доц ул гр', ar: 'د أ', hi: 'डॉ प्रो श्री सं पृ', mr: 'डॉ प्रो श्री', ne: 'डॉ प्रो श्री',
-};
-/** Abbreviations that may end a sentence: the split is undone only when the next piece starts in lowercase or a digit. */
-const LOWER: Record<string, string> = {
-  en: 'etc vs approx ca', fr: 'etc env', de: 'bzw usw ca evtl ggf inkl', nl: 'enz bijv', es: 'etc aprox', pl: 'np tzn itd itp ok godz',
-  ru: 'гг вв др пр руб коп тыс млн млрд мин сек', uk: 'рр ст тис млн млрд грн коп хв',
-};
-const words = (table: Record<string, string>, code: string): ReadonlySet<string> => new Set((table[code] ?? '').split(' ').filter(Boolean));
-
-/** sentencex language for scripts whose languages have no ISO 639-1 code (e.g. acm_Arab → ar). */
+/** ICU locale and abbreviation language for scripts whose languages have no ISO 639-1 code (e.g. acm_Arab → ar). */
 const SCRIPT_FALLBACK: Record<string, string> = {
   Arab: 'ar', Hebr: 'he', Deva: 'hi', Beng: 'bn', Cyrl: 'ru', Hans: 'zh', Hant: 'zh', Jpan: 'ja', Hang: 'ko', Ethi: 'am',
   Grek: 'el', Armn: 'hy', Mymr: 'my', Thai: 'th', Khmr: 'km', Tibt: 'bo', Laoo: 'lo', Geor: 'ka',
 };
 
-type SplitFn = (lang: string, text: string) => string[];
-let splitter: SplitFn | undefined;
-
-/** sentencex, loaded on first use (no work at import time); Intl.Segmenter if its native module is missing. */
-function sentenceSplitter(): SplitFn {
-  if (!splitter) {
-    try {
-      const load = createRequire(import.meta.url)('sentencex') as { segment: SplitFn };
-      splitter = (lang, text) => load.segment(lang, text);
-    } catch {
-      splitter = (lang, text) => [...new Intl.Segmenter(lang, { granularity: 'sentence' }).segment(text)].map((s) => s.segment);
-    }
-  }
-  return splitter;
+/** One ICU sentence segmenter per locale, made on first use (no work at import time). */
+const icu = new Map<string, Intl.Segmenter>();
+function icuSegmenter(code: string): Intl.Segmenter {
+  let seg = icu.get(code);
+  if (!seg) icu.set(code, (seg = new Intl.Segmenter(code, { granularity: 'sentence' })));
+  return seg;
 }
 
 /** Splits `input` into sentences, then caps each at `maxChars`. Empty or whitespace-only input gives []. */
@@ -107,15 +83,16 @@ interface Ctx {
   code: string;
   info: LanguageInfo;
   terminals: string;
-  always: ReadonlySet<string>;
-  lower: ReadonlySet<string>;
+  titles: ReadonlySet<string>;
+  endings: ReadonlySet<string>;
+  ordinalNouns: ReadonlySet<string>;
 }
 
 function context(info: LanguageInfo): Ctx {
   const code = info.iso6391 ?? SCRIPT_FALLBACK[info.script] ?? 'en';
   // Greek writes its question mark as ";" (U+037E normalizes to U+003B).
   const terminals = info.script === 'Grek' ? `${TERMINALS};\u037e` : TERMINALS;
-  return { code, info, terminals, always: words(ALWAYS, code), lower: words(LOWER, code) };
+  return { code, info, terminals, titles: wordSet(TITLES, code), endings: wordSet(ENDINGS, code), ordinalNouns: wordSet(ORDINAL_NOUNS, code) };
 }
 
 /**
@@ -153,43 +130,35 @@ function blocks(input: string): [number, number][] {
 
 /** Cut positions strictly inside the block [bs, be), ascending. */
 function sentenceCuts(input: string, bs: number, be: number, ctx: Ctx): number[] {
-  const split = sentenceSplitter();
+  // Line breaks inside a block become spaces (same length): ICU would treat each as a paragraph end.
+  const text = input.slice(bs, be).replace(/[\r\n\u2028\u0085\v]/g, ' ');
   let cuts: number[] = [];
-  for (let cs = bs; cs < be; ) {
-    const ce = chunkEnd(input, cs, be, ctx);
-    // Line breaks inside a block become spaces (same length): sentencex drops "\r" and treats "\n" itself.
-    const text = input.slice(cs, ce).replace(/[\r\n\u2028\u0085\v]/g, ' ');
-    let parts = split(ctx.code, text);
-    if (parts.join('') !== text) parts = [...new Intl.Segmenter(ctx.code, { granularity: 'sentence' }).segment(text)].map((s) => s.segment);
-    let at = cs;
-    for (const p of parts.slice(0, -1)) cuts.push((at += p.length));
-    if (ce < be) cuts.push(ce);
-    cs = ce;
-  }
-  // Undo cuts that do not follow a sentence end (sentencex's chunking, our own chunk ends) or follow an
-  // abbreviation, left to right so that "Т." + "зв." + "реформа" is judged on the merged "Т.зв.".
+  for (const { index } of icuSegmenter(ctx.code).segment(text)) if (index > 0) cuts.push(bs + index);
+  cuts = addCuts(text, bs, cuts, ctx);
+  cuts = cuts.map((c, i) => moveOpeners(input, c, cuts[i - 1] ?? bs));
+  // Undo cuts that do not follow a sentence end (a guard: ICU's rules and data change between versions)
+  // or that follow an abbreviation, left to right so that "Т." + "зв." + "реформа" is judged on the
+  // merged "Т.зв.".
   const kept: number[] = [];
   let start = bs;
   cuts.forEach((c, i) => {
-    if (endsSentence(input, start, c, ctx) && !isAbbreviation(input, start, c, cuts[i + 1] ?? be, ctx)) kept.push((start = c));
+    if (endsSentence(input, start, c, ctx) && !continues(input, start, c, cuts[i + 1] ?? be, ctx)) kept.push((start = c));
   });
-  cuts = kept;
-  cuts = cuts.map((c, i) => moveClosers(input, c, cuts[i + 1] ?? be));
-  cuts = addCuts(input, bs, be, cuts, ctx);
+  cuts = kept.map((c, i) => moveClosers(input, c, kept[i + 1] ?? be));
   // A piece with no letter or digit ("»", "—", "།") joins the piece before it (the first one joins the next).
   return cuts.filter((c, i) => WORD.test(input.slice(c, cuts[i + 1] ?? be)) && (i > 0 || WORD.test(input.slice(bs, c))));
 }
 
-/** End of the chunk starting at cs: ≤ CHUNK units, preferring a sentence end, then whitespace. */
-function chunkEnd(input: string, cs: number, be: number, ctx: Ctx): number {
-  if (be - cs <= CHUNK) return be;
-  let space = -1;
-  for (let p = cs + CHUNK; p > cs + CHUNK / 3; p--) {
-    if (!WS.test(input[p]!) || WS.test(input[p - 1]!)) continue;
-    if (endsSentence(input, cs, p, ctx)) return p;
-    if (space < 0) space = p;
-  }
-  return space > 0 ? space : safeCut(input, cs + CHUNK, cs, be);
+/** Splits ICU misses, added to `cuts` (block text `text` starts at bs): Tibetan ། ༎ before a space, "end.Next". */
+function addCuts(text: string, bs: number, cuts: number[], ctx: Ctx): number[] {
+  const extra: number[] = [];
+  // Tibetan: ICU does not count the shad as a full stop (it also ends clauses). A period glued to a
+  // capitalized word after a lowercase word is a missing space ("here.The"), which UAX #29 rule SB7 keeps
+  // together; "Ph.D", "U.S", "e.g.The" do not match (a single letter before the period).
+  const re = ctx.info.script === 'Tibt' ? /[།༎](?=\s)|(?<=\p{Ll}{2})\.(?=\p{Lu}\p{Ll})/gu : /(?<=\p{Ll}{2})\.(?=\p{Lu}\p{Ll})/gu;
+  for (let m = re.exec(text); m; m = re.exec(text)) extra.push(bs + m.index + m[0].length);
+  if (extra.length === 0) return cuts;
+  return [...new Set([...cuts, ...extra])].sort((a, b) => a - b);
 }
 
 /** True if [s, c) ends, after whitespace and closing quotes/brackets, with sentence-final punctuation. */
@@ -197,46 +166,61 @@ function endsSentence(input: string, s: number, c: number, ctx: Ctx): boolean {
   let p = c - 1;
   while (p >= s && WS.test(input[p]!)) p--;
   while (p >= s && CLOSERS.includes(input[p]!)) p--;
-  return p >= s && ctx.terminals.includes(input[p]!);
+  // Our list, plus any other Unicode Sentence_Terminal ICU splits at (Mongolian ᠃, Vai ꘎ …).
+  return p >= s && (ctx.terminals.includes(input[p]!) || STERM.test(input[p]!));
 }
 
-/** True if the cut at c (piece [s, c), next piece ending at e) follows an abbreviation or splits a Japanese quotation. */
-function isAbbreviation(input: string, s: number, c: number, e: number, ctx: Ctx): boolean {
+/**
+ * True if the sentence goes on past the cut at c (piece [s, c), next piece ending at e): an abbreviation,
+ * initials, an ordinal date, quoted speech continued in lowercase, or a Japanese quotation.
+ */
+function continues(input: string, s: number, c: number, e: number, ctx: Ctx): boolean {
   // Bounded windows: the merged piece can be long, and re-reading it at every cut would be quadratic.
   const prev = input.slice(Math.max(s, c - 64), c).trimEnd();
   const next = input.slice(c, Math.min(e, c + 64)).trimStart();
   if (/[」』]$/.test(prev) && /^(と|って)/.test(next)) return true; // 「…。」と言った is one sentence
+  // '"Stop!" he said', '(why?) and went', '« Bonjour ! » puis': ICU splits after ? and ! whatever follows.
+  const afterClosers = next.slice(closerRun(next, 0, next.length)).trimStart();
+  if ((CLOSERS.includes(prev.at(-1) ?? '') || afterClosers !== next) && /^\p{Ll}/u.test(afterClosers)) return true;
   if (!prev.endsWith('.')) return false;
-  const token = (/\S*$/.exec(prev.slice(0, -1))?.[0] ?? '').replace(/^[\p{Ps}\p{Pi}"']+/u, '').toLowerCase();
+  const raw = (/\S*$/.exec(prev.slice(0, -1))?.[0] ?? '').replace(/^[\p{Ps}\p{Pi}"']+/u, '');
+  const token = raw.toLowerCase();
   if (token === '') return false;
-  if (ctx.always.has(token)) return true;
-  const continues = /^[\p{Ps}\p{Pi}"']*[\p{Ll}\p{N}]/u.test(next);
-  return continues && (/^\p{L}$/u.test(token) || /^\p{N}{1,4}$/u.test(token) || /\p{L}\.\p{L}/u.test(token) || ctx.lower.has(token));
+  if (ctx.titles.has(token)) return true;
+  const upper = /^[\p{Ps}\p{Pi}"']*\p{Lu}/u.test(next);
+  // Initials ("J. R. R. Tolkien", "А. С. Пушкин") and dotted capitals ("U.S. Army") before a capital;
+  // a spaced dotted abbreviation ("z. B.", "i. e.", "т. е.") whatever the case.
+  if (upper && /^\p{Lu}(\.\p{Lu})*$/u.test(raw)) return true;
+  if (/^\p{L}$/u.test(raw) && /^\p{L}\./u.test(next)) return true;
+  if (upper && /^\p{N}{1,2}$/u.test(token) && ctx.ordinalNouns.has((/^\p{L}+/u.exec(next)?.[0] ?? '').toLowerCase())) return true;
+  const lower = /^[\p{Ps}\p{Pi}"']*[\p{Ll}\p{N}]/u.test(next);
+  return lower && (/^\p{L}$/u.test(token) || /^\p{N}{1,4}$/u.test(token) || /\p{L}\.\p{L}/u.test(token) || ctx.endings.has(token));
+}
+
+/** End of the run of closing quotes/brackets at p (before be); a straight quote or ’ before a letter opens instead. */
+function closerRun(input: string, p: number, be: number): number {
+  let q = p;
+  while (q < be && CLOSERS.includes(input[q]!) && !(STRAIGHT.includes(input[q]!) && q + 1 < be && WORD.test(input[q + 1]!))) q++;
+  return q;
 }
 
 /** Moves a cut past closing quotes/brackets that start the next piece (which ends at be) but close the previous sentence. */
 function moveClosers(input: string, c: number, be: number): number {
   let p = c;
   while (p < be && WS.test(input[p]!)) p++;
-  let q = p;
-  while (q < be && CLOSERS.includes(input[q]!)) {
-    // A straight quote or ’ closes only if what follows is not a letter (else it opens the next sentence).
-    if (STRAIGHT.includes(input[q]!) && q + 1 < be && WORD.test(input[q + 1]!)) break;
-    q++;
-  }
+  const q = closerRun(input, p, be);
   return q > p ? q : c;
 }
 
-/** Splits sentencex misses: Khmer ។ ៕ and Tibetan ། ༎ before a space, and "(They left.) Next". */
-function addCuts(input: string, bs: number, be: number, cuts: number[], ctx: Ctx): number[] {
-  const extra: number[] = [];
-  const text = input.slice(bs, be);
-  const re = /[។៕།༎](?=\s)|[.!?…][)\]）]+(?=\s+[\p{Lu}"“«‘¿¡])/gu;
-  if (ctx.info.script === 'Khmr' || ctx.info.script === 'Tibt' || /[.!?…][)\]）]/.test(text)) {
-    for (let m = re.exec(text); m; m = re.exec(text)) extra.push(bs + m.index + m[0].length);
-  }
-  if (extra.length === 0) return cuts;
-  return [...new Set([...cuts, ...extra])].sort((a, b) => a - b);
+/**
+ * Moves a cut (not below the previous one, s) before opening brackets and quotes glued to the next
+ * sentence: ICU leaves them on the left ("です。「こんにちは", "left.“Hi").
+ */
+function moveOpeners(input: string, c: number, s: number): number {
+  if (c >= input.length || WS.test(input[c]!)) return c;
+  let p = c;
+  while (p > s && /[\p{Ps}\p{Pi}"＂]/u.test(input[p - 1]!)) p--;
+  return p;
 }
 
 /** [s, e) without leading and trailing whitespace. */
