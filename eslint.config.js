@@ -30,6 +30,8 @@ export default tseslint.config(
   { files: ['src/inference/**/*.ts'], ignores: ['src/inference/backend/ort.ts'], rules: restrict(ELECTRON, ORT, up('main', 'cli', 'preload', 'renderer')) },
   { files: ['src/inference/backend/ort.ts'], rules: restrict(ELECTRON, up('main', 'cli', 'preload', 'renderer')) },
   { files: ['src/cli/**/*.ts'], rules: restrict(ELECTRON, ORT, up('renderer', 'preload')) },
-  { files: ['src/main/**/*.ts'], rules: restrict(ORT, up('renderer')) },
+  { files: ['src/main/**/*.ts'], ignores: ['src/main/store/**'], rules: restrict(ORT, up('renderer')) },
+  // The store is shared by the app, the web host and the CLI: Electron-free.
+  { files: ['src/main/store/**/*.ts'], rules: restrict(ELECTRON, ORT, up('renderer', 'preload', 'cli')) },
   { files: ['src/preload/**/*.ts'], rules: restrict(NODE, ORT, up('main', 'inference', 'cli', 'renderer')) },
 );
