@@ -1,0 +1,91 @@
+"""Training-step speed of the default shapes on this machine (docs/recipe.md, "Compute").
+
+Runs full training steps (forward, backward, AdamW) of the ``sonar`` and
+``lcm`` stages' default models on batches shaped like real ones (random
+tokens / vectors: speed does not depend on the values) and prints seconds per
+step, steps/s and tokens (concepts)/s for each thread count asked for.
+
+    cd recipe && /usr/bin/python3 -m train.bench --threads 1 2 --seconds 40
+"""
+import argparse
+import os
+import sys
+import time
+from typing import List, Optional
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as recipe/run.py
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from .forward import decode_logits, encode, lcm_forward_train  # noqa: E402
+from .lcm import LcmTrainConfig, build_model  # noqa: E402
+from .loop import param_groups  # noqa: E402
+from .sonar import IGNORE, SonarAutoencoder, SonarTrainConfig  # noqa: E402
+
+
+def bench_sonar(seconds: float, vocab: int, mean_len: int) -> str:
+    cfg = SonarTrainConfig()
+    net = SonarAutoencoder(cfg, vocab)
+    opt = torch.optim.AdamW(param_groups(net, cfg.weight_decay), lr=1e-4)
+    rows = cfg.batch_tokens // mean_len
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(4, vocab, (rows, mean_len), generator=g)
+    mask = torch.ones_like(ids)
+    labels = ids.clone()
+    labels[:, 0] = IGNORE
+    params = sum(p.numel() for p in {id(p): p for p in net.parameters()}.values())
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds or steps < 3:
+        logits = decode_logits(net.decoder, ids, encode(net.encoder, ids, mask))
+        loss = F.cross_entropy(logits.reshape(-1, vocab), labels.reshape(-1), ignore_index=IGNORE, label_smoothing=0.1)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        steps += 1
+    dt = (time.perf_counter() - start) / steps
+    return (f"sonar {params / 1e6:.1f}M params (d {cfg.model_dim}, {cfg.enc_layers}+{cfg.dec_layers} layers, "
+            f"vocab {vocab}), batch {rows}×{mean_len} tokens: {dt:.2f} s/step, {1 / dt:.2f} steps/s, "
+            f"{2 * rows * mean_len / dt:,.0f} tok/s")
+
+
+def bench_lcm(seconds: float, dim: int) -> str:
+    cfg = LcmTrainConfig(embedding_dim=dim)
+    model = build_model(cfg)
+    opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=1e-4)
+    rows = cfg.batch_concepts // cfg.window
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.randn(rows, cfg.window, dim, generator=g)
+    params = sum(p.numel() for p in model.parameters())
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds or steps < 3:
+        t = torch.randint(0, 100, (rows, cfg.window), generator=g)
+        noisy = torch.randn(rows, cfg.window, dim, generator=g)
+        loss = ((lcm_forward_train(model, x0, noisy, t, torch.rand(rows, cfg.window, generator=g) < 0.15) - x0) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        steps += 1
+    dt = (time.perf_counter() - start) / steps
+    return (f"lcm {params / 1e6:.1f}M params (D {cfg.model_dim}, {cfg.context_layers}+{cfg.denoiser_layers} layers), "
+            f"batch {rows}×{cfg.window} concepts: {dt:.2f} s/step, {1 / dt:.2f} steps/s, "
+            f"{rows * cfg.window / dt:,.0f} concepts/s")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--seconds", type=float, default=30.0, help="per model and thread count")
+    ap.add_argument("--vocab", type=int, default=12016, help="12,000 pieces + specials and tags, × 8")
+    ap.add_argument("--mean-len", type=int, default=24, help="tokens per sentence (tag and </s> included)")
+    args = ap.parse_args(argv)
+    for n in args.threads:
+        torch.set_num_threads(n)
+        torch.manual_seed(0)
+        print(f"threads {n}: {bench_sonar(args.seconds, args.vocab, args.mean_len)}", flush=True)
+        print(f"threads {n}: {bench_lcm(args.seconds, SonarTrainConfig().model_dim)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,290 @@
+"""Stages ``lcm`` and ``finetune``: train the Two-Tower diffusion LCM (recipe/lcmref/two_tower.py).
+
+Objective (LCM paper §2.3.3; LCM-SPEC.md "Training"): every position n of a
+normalized concept sequence gets its own timestep t ~ U{0 … T−1} and noise
+ε, x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε (cosine schedule, T = 100, betas rescaled to
+zero terminal SNR: lcmref/ddim.py); the denoiser sees x_t, t and the
+contextualizer outputs of positions < n (plus the zero key) and predicts x0;
+loss = MSE(x̂0, x0) over the loss positions. 15% of positions see only the
+zero key (classifier-free guidance dropout).
+
+``finetune`` continues from the ``lcm`` stage's best weights on the
+instruction sequences of lcm_data.py (loss on the targets only), with a lower
+learning rate.
+
+Every ``eval_every`` steps, on held-out sequences: ``valid_mse`` (fixed
+timesteps and noise, every loss position; ``score`` = −valid_mse picks
+``best.pt``), and the next-concept cosine of one full diffusion sample per
+position (lcmref.ddim.sample_next, the paper's settings: 40 trailing steps,
+guidance 3, rescale 0.7, initial noise 0.6, ε-scaling 1.00045) against the
+baselines "repeat previous" and "mean of context", in raw space.
+"""
+import copy
+import dataclasses
+import os
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from lcmref import ddim
+from lcmref.generate import ConceptContext, GenerationOptions
+from lcmref.rng import Rng
+from lcmref.two_tower import LcmConfig, SonarNormalizer, TwoTowerLCM
+
+from . import embed as embed_stage
+from .common import Work, apply_overrides, log, read_json, stage_state
+from .forward import lcm_forward_train
+from .lcm_data import InstructionBuilder, Sequence as Seq, ShardStore, doc_windows, eval_positions, window_sequence
+from .loop import RunOptions, Trainer, load_weights, prepare_run_dir, resume_config
+from .streams import MixedStream, PooledBatcher
+
+SHAPE_KEYS = ("model_dim", "heads", "context_layers", "denoiser_layers", "ffn_dim", "embedding_dim")
+SCHEDULE = ddim.ScheduleConfig(kind="cosine", train_steps=100, zero_terminal_snr=True)  # released LCM configs
+PAPER = GenerationOptions()  # the paper's inference settings (lcmref/generate.py)
+
+
+@dataclasses.dataclass
+class LcmTrainConfig:
+    # shapes (docs/recipe.md, "Models and stages")
+    embedding_dim: int = 0  # read from the SONAR run (its model_dim)
+    model_dim: int = 256
+    heads: int = 4
+    context_layers: int = 2
+    denoiser_layers: int = 4
+    ffn_dim: int = 1024
+    max_context: int = 4096
+    # data and objective
+    window: int = 64  # concepts per training sequence
+    batch_concepts: int = 2048  # rows × longest row
+    pool_size: int = 2000
+    cfg_dropout: float = 0.15
+    w_sum: float = 0.35  # finetune task mix
+    w_exp: float = 0.35
+    w_plain: float = 0.3
+    # optimisation
+    steps: int = 50_000
+    lr: float = 3e-4
+    lr_schedule: str = "cosine"
+    warmup: int = 1000
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.01
+    beta1: float = 0.9
+    beta2: float = 0.95
+    clip: float = 1.0
+    # bookkeeping
+    eval_every: int = 1000
+    eval_docs: int = 64
+    eval_positions: int = 36
+    log_every: int = 20
+    ckpt_minutes: float = 5.0
+    seed: int = 1
+    normalizer_sha256: str = ""  # set at the start; a resumed run refuses another normalizer
+
+
+FINETUNE_DEFAULTS: Dict[str, Any] = {"steps": 5000, "lr": 1e-4, "warmup": 200, "eval_every": 500}
+
+
+def lcm_config(cfg: LcmTrainConfig) -> LcmConfig:
+    return LcmConfig(embedding_dim=cfg.embedding_dim, model_dim=cfg.model_dim, heads=cfg.heads,
+                     context_layers=cfg.context_layers, denoiser_layers=cfg.denoiser_layers, ffn_dim=cfg.ffn_dim,
+                     max_context=cfg.max_context)
+
+
+def build_model(cfg: LcmTrainConfig) -> TwoTowerLCM:
+    """Xavier-uniform matrices, zero biases, unit norms; AdaLN modulators zero (DiT: each block starts as identity)."""
+    model = TwoTowerLCM(lcm_config(cfg))
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "modulator" in name:
+                p.zero_()
+            elif p.dim() >= 2:
+                nn.init.xavier_uniform_(p)
+            elif name.endswith("layer_norm.weight"):
+                p.fill_(1.0)
+            else:
+                p.zero_()
+    return model
+
+
+def load_normalizer(work: Work) -> Tuple[np.ndarray, np.ndarray, str]:
+    data = read_json(work.require_stage("normalizer", "normalizer.json"))
+    sha = stage_state(work, "normalizer").get("sha256", "")
+    return np.asarray(data["center"], np.float32), np.asarray(data["scale"], np.float32), sha
+
+
+class LcmTask:
+    units = "concepts"
+    loss_columns: List[str] = []
+
+    def __init__(self, stage: str, work: Work, cfg: LcmTrainConfig, device: torch.device):
+        self.name, self.cfg, self.device = stage, cfg, device
+        self.center, self.scale, _ = load_normalizer(work)
+        self.alphas_cumprod = ddim.DDIMScheduler(SCHEDULE).alphas_cumprod
+        self._net: Optional[TwoTowerLCM] = None
+        if stage == "lcm":
+            self.train_docs = ShardStore(work, "docs", "train")
+            self.windows = doc_windows(self.train_docs, cfg.window)
+            if len(self.windows) == 0:
+                raise SystemExit("no training documents with 2+ concepts in runs/embed (docs.train)")
+            log(f"[lcm] {len(self.train_docs)} documents, {len(self.windows)} windows of ≤ {cfg.window} concepts")
+            valid = ShardStore(work, "docs", "valid")
+            vwin = doc_windows(valid, cfg.window)
+            firsts = [k for k in range(len(vwin)) if vwin[k][1] == 0][: cfg.eval_docs]
+            self.eval_seqs = [window_sequence(valid, vwin, k) for k in firsts]
+        else:
+            spec = embed_stage.specials(work)
+            self.builder = InstructionBuilder(ShardStore(work, "summaries", "train"), ShardStore(work, "docs", "train"),
+                                              spec, cfg.window)
+            vb = InstructionBuilder(ShardStore(work, "summaries", "valid"), ShardStore(work, "docs", "valid"), spec,
+                                    cfg.window)
+            half = max(1, cfg.eval_docs // 2)
+            seqs = [vb.build(kind, i) for kind in ("sum", "exp") for i in range(min(half, len(vb.summaries)))]
+            self.eval_seqs = [s for s in seqs if s is not None]
+            log(f"[finetune] {len(self.builder.summaries)} summary/document pairs, {len(self.builder.docs)} documents")
+        if not self.eval_seqs:
+            log(f"[{stage}] warning: no held-out sequences; evaluation is skipped")
+        self.eval_pos = eval_positions(self.eval_seqs, cfg.eval_positions, cfg.seed)
+
+    def normalize(self, raw: np.ndarray) -> np.ndarray:
+        return (raw - self.center) / self.scale
+
+    def model(self) -> nn.Module:
+        if self._net is None:
+            self._net = build_model(self.cfg)
+        return self._net
+
+    def batches(self) -> PooledBatcher:
+        cfg = self.cfg
+        if self.name == "lcm":
+            stream = MixedStream({"doc": len(self.windows)}, {"doc": 1.0}, cfg.seed)
+            make = lambda _n, k, _r: window_sequence(self.train_docs, self.windows, k)  # noqa: E731
+        else:
+            b = self.builder
+            stream = MixedStream({"sum": len(b.summaries), "exp": len(b.summaries), "plain": len(b.docs)},
+                                 {"sum": cfg.w_sum, "exp": cfg.w_exp, "plain": cfg.w_plain}, cfg.seed)
+            make = lambda n, k, _r: b.build(n, k)  # noqa: E731
+        return PooledBatcher(stream, make, len, cfg.batch_concepts, cfg.pool_size, cfg.seed)
+
+    def _tensors(self, batch: Sequence[Seq]) -> Tuple[Tensor, Tensor]:
+        n = max(len(s) for s in batch)
+        x = np.zeros((len(batch), n, self.cfg.embedding_dim), np.float32)
+        m = np.zeros((len(batch), n), np.bool_)
+        for i, s in enumerate(batch):
+            x[i, :len(s)] = self.normalize(s.raw)
+            m[i, :len(s)] = s.target
+        return torch.from_numpy(x), torch.from_numpy(m)
+
+    def _loss(self, x0: Tensor, mask: Tensor, gen: torch.Generator, uncond_p: float) -> Tensor:
+        b, n, e = x0.shape
+        t = torch.randint(0, SCHEDULE.train_steps, (b, n), generator=gen)
+        eps = torch.randn(b, n, e, generator=gen)
+        uncond = torch.rand(b, n, generator=gen) < uncond_p
+        a = self.alphas_cumprod[t].unsqueeze(-1)
+        xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
+        dev = self.device
+        x0, mask = x0.to(dev), mask.to(dev)
+        pred = lcm_forward_train(self._net, x0, xt.to(dev), t.to(dev), uncond.to(dev))
+        per = ((pred.float() - x0) ** 2).mean(-1)
+        return (per * mask).sum() / mask.sum().clamp(min=1)
+
+    def loss(self, batch: List[Seq], gen: torch.Generator) -> Tuple[Tensor, Dict[str, float], int]:
+        x0, mask = self._tensors(batch)
+        return self._loss(x0, mask, gen, self.cfg.cfg_dropout), {}, sum(len(s) for s in batch)
+
+    def evaluate(self, step: int) -> Dict[str, float]:
+        if not self.eval_seqs:
+            return {}
+        net = self._net
+        assert net is not None
+        g = torch.Generator().manual_seed(12345)  # the same timesteps and noise at every evaluation
+        total, count = 0.0, 0
+        for start in range(0, len(self.eval_seqs), 16):
+            x0, mask = self._tensors(self.eval_seqs[start:start + 16])
+            total += float(self._loss(x0, mask, g, 0.0)) * int(mask.sum())
+            count += int(mask.sum())
+        out = {"valid_mse": total / max(1, count)}
+        cpu = net if self.device.type == "cpu" else copy.deepcopy(net).float().cpu()
+        out.update(next_concept_cosines(cpu, self.center, self.scale, self.eval_seqs, self.eval_pos, self.cfg.seed))
+        out["score"] = -out["valid_mse"]
+        return out
+
+
+def cos(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
+
+
+@torch.no_grad()
+def sample_next_raw(model: TwoTowerLCM, normalizer: SonarNormalizer, context_raw: np.ndarray, seed: int,
+                    opts: GenerationOptions = PAPER) -> np.ndarray:
+    """One diffusion sample of the concept after ``context_raw`` [n, E] (raw space in and out), paper settings."""
+    sched = ddim.DDIMScheduler(SCHEDULE)
+    sched.set_timesteps(opts.inference_steps, exact=opts.exact_spacing)
+    ctx = ConceptContext(model)
+    ctx.feed(normalizer.normalize(torch.from_numpy(context_raw)))
+    x0 = ddim.sample_next(ctx.denoise_fn(), sched, candidates=1, dim=model.cfg.embedding_dim, rng=Rng(seed),
+                          guidance_scale=opts.guidance_scale, guidance_rescale=opts.guidance_rescale,
+                          initial_noise_scale=opts.initial_noise_scale, epsilon_scaling=opts.epsilon_scaling,
+                          clip_noise=opts.clip_noise)
+    return normalizer.denormalize(x0)[0].numpy()
+
+
+def next_concept_cosines(model: TwoTowerLCM, center: np.ndarray, scale: np.ndarray, seqs: List[Seq],
+                         positions: List[Tuple[int, int]], seed: int) -> Dict[str, float]:
+    """Mean cosine to the true next concept: LCM sample (``next_cos``), previous concept, mean of context."""
+    if not positions:
+        return {}
+    norm = SonarNormalizer(torch.from_numpy(center), torch.from_numpy(scale))
+    was_training = model.training
+    model.eval()
+    got, prev, mean = [], [], []
+    for k, (j, n) in enumerate(positions):
+        raw = seqs[j].raw
+        pred = sample_next_raw(model, norm, raw[:n], seed * 1000 + k)
+        got.append(cos(pred, raw[n]))
+        prev.append(cos(raw[n - 1], raw[n]))
+        mean.append(cos(raw[:n].mean(0), raw[n]))
+    model.train(was_training)
+    return {"next_cos": float(np.mean(got)), "prev_cos": float(np.mean(prev)), "mean_cos": float(np.mean(mean))}
+
+
+def run(stage: str, work: Work, cfg: LcmTrainConfig, pairs: Sequence[str], device: torch.device,
+        opts: RunOptions) -> Dict[str, Any]:
+    run_dir = work.run_dir(stage)
+    prepare_run_dir(run_dir, opts.fresh)
+    _, _, sha = load_normalizer(work)
+    sonar_dim = int(read_json(work.require_stage("sonar", "config.json"))["model_dim"])
+    init: Optional[Dict[str, Tensor]] = None
+    fresh_run = not os.path.exists(os.path.join(run_dir, "last.pt"))
+    if stage == "finetune" and fresh_run:
+        base = os.path.join(work.runs, "lcm", "best.pt")
+        if not os.path.exists(base):
+            base = work.require_stage("lcm", "last.pt")
+        init, base_cfg = load_weights(base)
+        shapes = {k: base_cfg[k] for k in SHAPE_KEYS}
+        cfg = dataclasses.replace(cfg, **shapes)
+        log(f"[finetune] starting from {base} (step {torch.load(base, map_location='cpu')['step']})")
+    cfg = dataclasses.replace(cfg, embedding_dim=sonar_dim, normalizer_sha256=sha)
+    cfg = resume_config(run_dir, cfg, pairs, SHAPE_KEYS, apply_overrides)
+    if cfg.normalizer_sha256 != sha:
+        raise SystemExit(f"{run_dir} was trained under another normalizer (runs/normalizer changed); "
+                         f"start over with `recipe/run.py {stage} --fresh`")
+    task = LcmTask(stage, work, cfg, device)
+    return Trainer(task, cfg, run_dir, device, opts, init_weights=init).run()
+
+
+def load_trained(work: Work) -> Tuple[TwoTowerLCM, LcmTrainConfig, Dict[str, Any]]:
+    """The finetuned LCM if there is one, else the base one (``best.pt``, else ``last.pt``), CPU, eval mode."""
+    for stage in ("finetune", "lcm"):
+        for which in ("best.pt", "last.pt"):
+            path = os.path.join(work.runs, stage, which)
+            if os.path.exists(path):
+                ck = torch.load(path, map_location="cpu")
+                names = {f.name for f in dataclasses.fields(LcmTrainConfig)}
+                cfg = LcmTrainConfig(**{k: v for k, v in ck["config"].items() if k in names})
+                model = TwoTowerLCM(lcm_config(cfg))
+                model.load_state_dict(ck["model"])
+                model.eval()
+                return model, cfg, {"stage": stage, "checkpoint": path, "step": ck["step"]}
+    raise SystemExit("no LCM checkpoint in runs/finetune or runs/lcm: run the lcm stage first")
