@@ -84,3 +84,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+await (await import('./store.ts')).runStoreBench();

@@ -24,6 +24,16 @@ export const OPTIONS = {
   'no-verify': { type: 'boolean' },
   json: { type: 'boolean' },
   lines: { type: 'boolean' },
+  // library (storeCommands.ts)
+  db: { type: 'string' },
+  title: { type: 'string' },
+  format: { type: 'string' },
+  doc: { type: 'string' },
+  limit: { type: 'string' },
+  semantic: { type: 'boolean' },
+  exact: { type: 'boolean' },
+  'query-lang': { type: 'string' },
+  embeddings: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { EngineError, isCancellation } from '../inference/errors.ts';
 import { parse } from './args.ts';
 import * as commands from './commands.ts';
+import * as storeCommands from './storeCommands.ts';
+import { StoreError } from '../main/store/errors.ts';
 import { consoleOutput, UsageError } from './io.ts';
 
 export const USAGE = `Usage: lcm <command> [FILE] [options]   (FILE or standard input)
@@ -25,6 +27,18 @@ Commands
   schedule    a noise schedule's cumulative alphas and inference timesteps as JSON
               (--kind cosine|linear|quadratic|sigmoid, --train-steps, --inference-steps, --spacing)
   packs       list installed model packs and validate them (every file and graph)
+
+Library (all take --db PATH; default $CONCEPT_STUDIO_DB, else the app's own library:
+~/.config/Concept Studio/library.sqlite on Linux, ~/Library/Application Support/Concept Studio/
+on macOS, %APPDATA%\\Concept Studio\\ on Windows)
+  import      add FILE (.md Markdown, .json, else plain text; or --format) as a document
+              (--title, --lang); computes embeddings with --pack (else the default pack if any)
+  export      print document DOC as --format markdown (default), text or json
+              (--embeddings base64|array|none for json)
+  docs        list the documents in the library
+  search      concepts containing QUERY (--doc DOC, --lang CODE, --limit N); --semantic: nearest
+              in meaning by the pack's embeddings (--query-lang CODE, --exact)
+  embed       compute the embeddings that document DOC (or every document) lacks, with --pack
 
 Options
   --pack NAME|PATH     model pack (default: the bundled default, or $CONCEPT_STUDIO_PACK)
@@ -54,6 +68,11 @@ const COMMANDS: Record<string, (ctx: commands.CommandContext) => Promise<void> |
   summarize: commands.summarizeCommand,
   schedule: commands.scheduleCommand,
   packs: commands.packsCommand,
+  import: storeCommands.importCommand,
+  export: storeCommands.exportCommand,
+  docs: storeCommands.docsCommand,
+  search: storeCommands.searchCommand,
+  embed: storeCommands.embedCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -81,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`lcm: ${error.message}\nRun \`lcm --help\` for usage.\n`);
       return 2;
     }
-    if (error instanceof EngineError || error instanceof RangeError || error instanceof TypeError) {
+    if (error instanceof EngineError || error instanceof StoreError || error instanceof RangeError || error instanceof TypeError) {
       process.stderr.write(`lcm: ${error.message}\n`);
       return 1;
     }
