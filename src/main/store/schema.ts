@@ -10,6 +10,9 @@
  * Rules for new migrations: append, never edit a released one; each is plain
  * SQL that SQLite can run inside a transaction (no VACUUM, no journal_mode).
  */
+import { BLOCKS, JOB_STATUSES, ORIGINS } from '../../shared/library.ts';
+
+export { BLOCKS, JOB_STATUSES, ORIGINS };
 
 /** "CSLb" in ASCII: Concept Studio Library. */
 export const APPLICATION_ID = 0x43534c62;
@@ -19,12 +22,6 @@ export interface Migration {
   name: string;
   sql: string;
 }
-
-/** Where a concept came from. */
-export const ORIGINS = ['typed', 'generated', 'translated', 'summarized', 'expanded', 'imported'] as const;
-/** What kind of block a concept belongs to, for the outline and for Markdown export. */
-export const BLOCKS = ['paragraph', 'heading', 'item', 'code'] as const;
-export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
 
 const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 
