@@ -30,8 +30,11 @@ export default tseslint.config(
   { files: ['src/inference/**/*.ts'], ignores: ['src/inference/backend/ort.ts'], rules: restrict(ELECTRON, ORT, up('main', 'cli', 'preload', 'renderer')) },
   { files: ['src/inference/backend/ort.ts'], rules: restrict(ELECTRON, up('main', 'cli', 'preload', 'renderer')) },
   { files: ['src/cli/**/*.ts'], rules: restrict(ELECTRON, ORT, up('renderer', 'preload')) },
-  { files: ['src/main/**/*.ts'], ignores: ['src/main/store/**'], rules: restrict(ORT, up('renderer')) },
-  // The store is shared by the app, the web host and the CLI: Electron-free.
-  { files: ['src/main/store/**/*.ts'], rules: restrict(ELECTRON, ORT, up('renderer', 'preload', 'cli')) },
+  // Only the window, the menu and the preload import electron; the rest of src/main is shared with the web host and the CLI.
+  { files: ['src/main/index.ts', 'src/main/menu.ts'], rules: restrict(ORT, up('renderer')) },
+  // The store, the services, the IPC adapter and the engine host are Electron-free (docs/app.md).
+  { files: ['src/main/**/*.ts'], ignores: ['src/main/index.ts', 'src/main/menu.ts'], rules: restrict(ELECTRON, ORT, up('renderer', 'preload', 'cli', 'web')) },
+  // The web host: Node, Electron-free; it serves the same services over HTTP and a WebSocket.
+  { files: ['src/web/**/*.ts'], rules: restrict(ELECTRON, ORT, up('renderer', 'preload', 'cli')) },
   { files: ['src/preload/**/*.ts'], rules: restrict(NODE, ORT, up('main', 'inference', 'cli', 'renderer')) },
 );

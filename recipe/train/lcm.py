@@ -81,6 +81,7 @@ class LcmTrainConfig:
     ckpt_minutes: float = 5.0
     seed: int = 1
     normalizer_sha256: str = ""  # set at the start; a resumed run refuses another normalizer
+    fit_to_minutes: bool = False  # with --max-minutes: set the target step to what fits the time (train/loop.py)
 
 
 FINETUNE_DEFAULTS: Dict[str, Any] = {"steps": 5000, "lr": 1e-4, "warmup": 200, "eval_every": 500}

@@ -15,7 +15,12 @@ and an evaluation. The loop owns the rest:
 - ``loss.tsv`` every ``log_every`` steps, ``eval.tsv`` every ``eval_every``
   steps, ``state.json`` (what export's provenance reads), and a progress line
   with steps/s, tokens/s and the ETA to the target step;
-- CUDA when present: same code under bf16 autocast.
+- CUDA when present: same code under bf16 autocast;
+- ``fit_to_minutes`` (a stage setting, off by default) with ``--max-minutes``: at every log
+  line the target step becomes what the measured rate reaches in the time left (capped by
+  the configured ``steps``), so a time-boxed run ends its LR schedule, and gets its final
+  evaluation, at the limit (recipe/device/ uses it; such a run depends on the clock, so its
+  resume is not bit-identical).
 """
 import contextlib
 import dataclasses
@@ -39,6 +44,7 @@ class RunOptions:
     fresh: bool = False  # move an existing run aside and start over
     stop_after: Optional[int] = None  # stop this invocation after this many steps (resume later)
     max_minutes: Optional[float] = None  # stop this invocation after this much wall time
+    deadline: Optional[float] = None  # time.time() by which this invocation stops (recipe/device/: stages in sequence)
 
 
 class Task(Protocol):
@@ -169,6 +175,21 @@ class Trainer:
         self.best, self.last_eval_step = ck["best"], ck["last_eval_step"]
         log(f"[{self.task.name}] resumed from {self.last_path} at step {self.step} ({fmt_duration(self.wall)} trained)")
 
+    def _fit_steps(self, cap: int, invoked: float, start_step: int, eval_seconds: float) -> None:
+        """``fit_to_minutes``: the target step that the rate so far reaches by the time limit (module docstring)."""
+        assert self.opts.max_minutes is not None
+        elapsed = time.perf_counter() - invoked
+        done = self.step - start_step
+        if done < 10 or elapsed <= 0:
+            return
+        budget = 60.0 * self.opts.max_minutes
+        left = max(0.0, budget - elapsed - eval_seconds - 0.02 * budget)  # room for the final evaluation
+        target = min(cap, self.step + max(1, int(done / elapsed * left)))
+        if target != self.cfg.steps:
+            self.cfg = dataclasses.replace(self.cfg, steps=target)
+            fn = lr_lambda(self.cfg.lr_schedule, self.cfg.warmup, self.cfg.steps, self.cfg.min_lr_ratio)
+            self.sched.lr_lambdas = [fn] * len(self.opt.param_groups)
+
     def _write_state(self, finished: bool) -> None:
         write_json(os.path.join(self.run_dir, "state.json"), {
             "stage": self.task.name, "step": self.step, "targetSteps": self.cfg.steps, "finished": finished,
@@ -203,6 +224,10 @@ class Trainer:
 
     def run(self) -> Dict[str, Any]:
         cfg = self.cfg
+        if self.opts.deadline is not None:  # the same as --max-minutes, counted from now
+            left = (self.opts.deadline - time.time()) / 60.0
+            mm = left if self.opts.max_minutes is None else min(self.opts.max_minutes, left)
+            self.opts = dataclasses.replace(self.opts, max_minutes=mm)
         resumed = os.path.exists(self.last_path)
         if resumed:
             self._load()
@@ -218,6 +243,8 @@ class Trainer:
         if not resumed and os.path.exists(os.path.join(self.run_dir, "eval.tsv")):
             os.remove(os.path.join(self.run_dir, "eval.tsv"))
         start_step = self.step
+        fit = bool(getattr(cfg, "fit_to_minutes", False)) and self.opts.max_minutes is not None
+        cap_steps, eval_seconds = cfg.steps, 0.0
         invoked = started = time.perf_counter()
         last_ckpt = started
         window = {"t": started, "steps": 0, "tokens": 0, "loss": 0.0, "extras": {}}
@@ -265,10 +292,14 @@ class Trainer:
                         + f"lr {row['lr']:.2e} | {sps:.2f} steps/s {tps:,.0f} {self.task.units}/s | "
                         f"ETA {fmt_duration(eta)}")
                     window = {"t": now, "steps": 0, "tokens": 0, "loss": 0.0, "extras": {}}
+                    if fit:
+                        self._fit_steps(cap_steps, invoked, start_step, eval_seconds)
+                        cfg = self.cfg
                 if cfg.eval_every and self.step % cfg.eval_every == 0:
                     t_eval = time.perf_counter()
                     self._evaluate(eval_tsv)
-                    window["t"] += time.perf_counter() - t_eval  # keep evaluation out of steps/s
+                    eval_seconds = time.perf_counter() - t_eval
+                    window["t"] += eval_seconds  # keep evaluation out of steps/s
                 if time.perf_counter() - last_ckpt > 60 * cfg.ckpt_minutes:
                     self.wall += time.perf_counter() - started
                     started = time.perf_counter()
@@ -276,10 +307,13 @@ class Trainer:
                     last_ckpt = time.perf_counter()
                     log(f"[{self.task.name}] checkpoint step {self.step} → {self.last_path}")
             finished = self.step >= cfg.steps
-            if finished and self.last_eval_step != self.step and cfg.eval_every:
+            timed_out = fit and reason.startswith("--max-minutes")  # fit_to_minutes ends with an evaluation too
+            if (finished or timed_out) and self.last_eval_step != self.step and cfg.eval_every:
                 self._evaluate(eval_tsv)
             self.wall += time.perf_counter() - started
             self._save()
+            if fit:
+                write_json(os.path.join(self.run_dir, "config.json"), dataclasses.asdict(self.cfg))
             self._write_state(finished)
         log(f"[{self.task.name}] stopped at step {self.step}/{cfg.steps} ({reason}); checkpoint saved. "
             + ("Done." if finished else "Rerun the same command to resume."))

@@ -29,6 +29,7 @@ round-trip chrF picks ``best.pt``.
 import dataclasses
 import os
 import random
+import time
 from collections import defaultdict
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -92,6 +93,10 @@ class SonarTrainConfig:
     ckpt_minutes: float = 5.0
     seed: int = 1
     tokenizer_sha256: str = ""  # set at the start; a resumed run refuses another tokenizer
+    # speed options (off by default; recipe/device/ turns them on for a lent GPU)
+    pretokenize_threads: int = 0  # > 0: tokenize every training sentence once at the start (SentencePiece's own
+    #                               threads); the per-example call is the data pipeline's largest cost on a GPU
+    fit_to_minutes: bool = False  # with --max-minutes: set the target step to what fits the time (train/loop.py)
 
 
 class SonarAutoencoder(nn.Module):
@@ -142,6 +147,17 @@ def load_text_data(work: Work, split: str, langs: List[str]
     return dict(sentences), dict(pairs)
 
 
+def pretokenize(tok: PackTokenizer, sentences: Dict[str, List[str]], threads: int) -> Dict[str, List[int]]:
+    """``tok.pieces(text)`` of every distinct sentence, encoded in one batch on ``threads`` SentencePiece threads."""
+    t0 = time.perf_counter()
+    texts = list(dict.fromkeys(t for rows in sentences.values() for t in rows))
+    to_model = [tok.to_model_id(s) for s in range(tok.sp.get_piece_size())]
+    ids = tok.sp.encode(texts, num_threads=threads)
+    cache = {t: [to_model[s] for s in row] for t, row in zip(texts, ids)}
+    log(f"[sonar] pretokenized {len(cache):,} sentences on {threads} thread(s) in {time.perf_counter() - t0:.1f} s")
+    return cache
+
+
 class SonarTask:
     name = "sonar"
     units = "tok"
@@ -156,6 +172,9 @@ class SonarTask:
         log(f"[sonar] train data: {sum(map(len, self.sentences.values()))} sentences, "
             f"{sum(map(len, self.pairs.values()))} pairs over {len(self.langs)} languages")
         self._net: Optional[SonarAutoencoder] = None
+        self._cache: Optional[Dict[str, List[int]]] = None
+        if cfg.pretokenize_threads > 0:
+            self._cache = pretokenize(self.tok, self.sentences, cfg.pretokenize_threads)
         self._build_eval(work)
 
     # ------------------------------------------------------------------ data
@@ -183,7 +202,8 @@ class SonarTask:
                              cfg.batch_tokens, cfg.pool_size, cfg.seed)
 
     def _pieces(self, text: str) -> Optional[List[int]]:
-        p = self.tok.pieces(text)
+        cached = self._cache.get(text) if self._cache is not None else None
+        p = cached if cached is not None else self.tok.pieces(text)
         return p if 0 < len(p) <= self.cfg.max_len - 2 else None
 
     def _noise(self, pieces: List[int], rng: random.Random) -> List[int]:

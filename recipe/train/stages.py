@@ -101,7 +101,8 @@ def run_stage(stage: str, args: argparse.Namespace) -> Any:
     device = pick_device(args.device)
     cfg, pairs = build_config(stage, args, device)
     log(f"== {stage} (work {work.root}; {device_line(device)})")
-    opts = RunOptions(fresh=args.fresh, stop_after=args.stop_after, max_minutes=args.max_minutes)
+    opts = RunOptions(fresh=args.fresh, stop_after=args.stop_after, max_minutes=args.max_minutes,
+                      deadline=getattr(args, "deadline", None))  # set by recipe/device/train_on_device.py
     if stage == "tokenizer":
         return tokenizer_stage.run(work, cfg, args.fresh)
     if stage == "sonar":

@@ -34,6 +34,8 @@ export const OPTIONS = {
   exact: { type: 'boolean' },
   'query-lang': { type: 'string' },
   embeddings: { type: 'string' },
+  // serve (serveCommand.ts)
+  port: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

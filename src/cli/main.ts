@@ -10,6 +10,7 @@ import { EngineError, isCancellation } from '../inference/errors.ts';
 import { parse } from './args.ts';
 import * as commands from './commands.ts';
 import * as storeCommands from './storeCommands.ts';
+import { serveCommand } from './serveCommand.ts';
 import { StoreError } from '../main/store/errors.ts';
 import { consoleOutput, UsageError } from './io.ts';
 
@@ -39,6 +40,10 @@ on macOS, %APPDATA%\\Concept Studio\\ on Windows)
   search      concepts containing QUERY (--doc DOC, --lang CODE, --limit N); --semantic: nearest
               in meaning by the pack's embeddings (--query-lang CODE, --exact)
   embed       compute the embeddings that document DOC (or every document) lacks, with --pack
+
+Editor in a browser
+  serve       serve the built editor (out/renderer) and its API on 127.0.0.1 (--port N, default any
+              free port; --db PATH; --pack); prints the URL to open, with this run's token
 
 Options
   --pack NAME|PATH     model pack (default: the bundled default, or $CONCEPT_STUDIO_PACK)
@@ -73,6 +78,7 @@ const COMMANDS: Record<string, (ctx: commands.CommandContext) => Promise<void> |
   docs: storeCommands.docsCommand,
   search: storeCommands.searchCommand,
   embed: storeCommands.embedCommand,
+  serve: serveCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

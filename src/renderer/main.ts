@@ -1,22 +1,35 @@
-// Renderer entry. The ProseMirror concept editor is the desktop-app issue (#5); until it lands,
-// the window shows what the engine has loaded, through the same bridge the editor will use.
-import type { AppInfo } from '../shared/bridge.ts';
+// Renderer entry: connect to the bridge (the preload in Electron, the web host in a browser), then start the app.
+import './styles/app.css';
+import './styles/editor.css';
+import { connectBridge } from './bridge/index.ts';
+import { App } from './ui/app.ts';
+import { errorText } from './ui/dom.ts';
 
-function render(root: HTMLElement, info: AppInfo): void {
-  const heading = document.createElement('h1');
-  heading.textContent = `Concept Studio ${info.version}`;
-  const pack = document.createElement('p');
-  pack.textContent = 'error' in info.pack
-    ? `No model pack loaded: ${info.pack.error}`
-    : `Model pack ${info.pack.name}: ${info.pack.embeddingDim}-d concepts, languages ${info.pack.languages.join(', ')}.`;
-  const providers = document.createElement('p');
-  providers.textContent = `Execution providers: ${info.providers.join(', ')}.`;
-  root.replaceChildren(heading, pack, providers);
+/** A line under the top bar while the web host's event socket is down (job progress resumes when it is back). */
+function connectionHint(connected: boolean): void {
+  let hint = document.getElementById('connection-hint');
+  if (!hint) {
+    hint = document.createElement('p');
+    hint.id = 'connection-hint';
+    hint.className = 'connection-hint';
+    hint.setAttribute('role', 'status');
+    document.body.append(hint);
+  }
+  hint.textContent = connected ? '' : 'Lost the connection to the Concept Studio server; reconnecting…';
+  hint.hidden = connected;
+}
+
+async function main(root: HTMLElement): Promise<void> {
+  try {
+    const api = await connectBridge(connectionHint);
+    const [info, settings] = await Promise.all([api.appInfo(), api.getSettings()]);
+    await new App(root, api, info, settings).start();
+    root.setAttribute('aria-busy', 'false');
+  } catch (error) {
+    root.textContent = `Concept Studio could not start: ${errorText(error)}`;
+    root.setAttribute('aria-busy', 'false');
+  }
 }
 
 const root = document.getElementById('app');
-if (root) {
-  window.conceptStudio.appInfo().then((info) => render(root, info), (error: unknown) => {
-    root.textContent = `Could not reach the main process: ${String(error)}`;
-  });
-}
+if (root) void main(root);

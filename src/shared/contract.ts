@@ -44,6 +44,8 @@ export interface PackInfo {
   embeddingDim: number;
   /** Sampling defaults of the pack, for the settings page. */
   sampling: SamplingSettings;
+  /** T, the diffusion training steps: inference steps can be at most this. */
+  trainSteps: number;
 }
 
 export interface SamplingSettings {
@@ -155,14 +157,24 @@ export interface ConceptStudioApi {
   startJob(req: JobRequest & JobOptions): Promise<{ jobId: string }>;
   cancelJob(req: { jobId: string }): Promise<void>;
   onJobEvent(listener: (event: JobEvent) => void): () => void;
+
+  /** A document as a file (File › Export…): the renderer offers it as a download (a save dialog in Electron). */
+  exportDocument(req: { id: string; format: ExportFormat }): Promise<ExportedFile>;
+  /**
+   * Commands chosen in the application menu (Electron only; the web host has
+   * no menu and never calls the listener). The renderer runs them as it runs
+   * its own buttons and shortcuts.
+   */
+  onMenuCommand(listener: (command: MenuCommand) => void): () => void;
 }
 
-/** Request methods (everything but the event subscription). */
-export type RequestMethod = Exclude<keyof ConceptStudioApi, 'onJobEvent'>;
+/** Request methods (everything but the event subscriptions). */
+export type RequestMethod = Exclude<keyof ConceptStudioApi, 'onJobEvent' | 'onMenuCommand'>;
 
 /** IPC channel / HTTP path of each request method. */
 export const CHANNEL_PREFIX = 'cs:';
 export const JOB_EVENT_CHANNEL = 'cs:job-event';
+export const MENU_COMMAND_CHANNEL = 'cs:menu-command';
 export const channelOf = (method: RequestMethod): string => `${CHANNEL_PREFIX}${method}`;
 
 /** Every request method, in one list (the preload and the web client build their API from it). */
@@ -172,4 +184,84 @@ export const REQUEST_METHODS = [
   'saveEdits', 'conceptHistory', 'revertConcept', 'acceptCandidate',
   'searchText', 'searchSimilar', 'fidelity',
   'startJob', 'cancelJob',
+  'exportDocument',
 ] as const satisfies readonly RequestMethod[];
+
+// ── additions for the main process, the preload and the web host (docs/app.md) ──
+
+export type ExportFormat = 'markdown' | 'text' | 'json';
+
+export interface ExportedFile {
+  /** A file name to suggest: the title made safe, with the format's extension. */
+  fileName: string;
+  mimeType: string;
+  content: string;
+}
+
+/** The writer's actions on a concept or document that the Generate menu offers. */
+export type GenerateAction = 'continue' | 'regenerate' | 'expand' | 'translate' | 'summarize' | 'fidelity';
+
+/** What an application-menu item asks the renderer to do. */
+export type MenuCommand =
+  | { command: 'newDocument' }
+  | { command: 'openDocument'; documentId: string }
+  | { command: 'exportDocument'; format: ExportFormat }
+  | { command: 'showLibrary' }
+  | { command: 'find' }
+  | { command: 'openSettings' }
+  | { command: 'showView'; view: 'outline' | 'draft' }
+  | { command: 'setTheme'; theme: Settings['theme'] }
+  | { command: 'generate'; action: GenerateAction }
+  | { command: 'cancelJob' }
+  /** Open the language picker for the document's language or the selected concepts'. */
+  | { command: 'chooseLanguage'; target: 'document' | 'concept' }
+  | { command: 'showShortcuts' }
+  | { command: 'about' };
+
+/**
+ * Keyboard shortcuts, in Electron accelerator syntax ("CmdOrCtrl" is ⌘ on
+ * macOS, Ctrl elsewhere; prosemirror-keymap calls it "Mod"). The menu shows
+ * these; the renderer binds the same keys so that they work in the browser
+ * too. The Generate and View keys act on the editor's selection, so on Linux
+ * and Windows the menu shows them without registering them (the renderer's
+ * keymap handles the key; the menu item handles the click); on macOS the
+ * menu takes the key and sends the command.
+ */
+export const SHORTCUTS = {
+  newDocument: 'CmdOrCtrl+N',
+  showLibrary: 'CmdOrCtrl+0',
+  find: 'CmdOrCtrl+F',
+  openSettings: 'CmdOrCtrl+,',
+  exportMarkdown: 'CmdOrCtrl+E',
+  outline: 'CmdOrCtrl+1',
+  draft: 'CmdOrCtrl+2',
+  continue: 'CmdOrCtrl+Enter',
+  regenerate: 'CmdOrCtrl+Shift+Enter',
+  expand: 'CmdOrCtrl+Shift+E',
+  translate: 'CmdOrCtrl+Shift+L',
+  summarize: 'CmdOrCtrl+Shift+S',
+  fidelity: 'CmdOrCtrl+Shift+F',
+  cancelJob: 'CmdOrCtrl+.',
+} as const;
+
+/** What the main process answers on a request channel; the preload unwraps it. */
+export type IpcReply<T> = { ok: true; value: T } | { ok: false; error: WireError };
+
+/**
+ * True for a rejection reason of a bridge request: both hosts reject with
+ * something that has the WireError fields (an Error subclass in the browser;
+ * a plain object in Electron, because the context bridge keeps nothing but
+ * the message of an Error).
+ */
+export function isWireError(reason: unknown): reason is WireError {
+  if (typeof reason !== 'object' || reason === null) return false;
+  const r = reason as Partial<Record<keyof WireError, unknown>>;
+  return typeof r.name === 'string' && typeof r.message === 'string' && typeof r.code === 'string';
+}
+
+/** The web host: POST `${WEB_API_PATH}<method>` with a JSON body; job events on the WebSocket at WEB_EVENTS_PATH. */
+export const WEB_API_PATH = '/api/';
+export const WEB_EVENTS_PATH = '/api/events';
+/** The per-run token: in this header on requests, or in this query parameter (the page URL, the WebSocket). */
+export const WEB_TOKEN_HEADER = 'x-concept-studio-token';
+export const WEB_TOKEN_PARAM = 'token';

@@ -5,6 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/main/store/errors.ts';
+import { TYPING_BURST_MS } from '../../src/main/store/schema.ts';
 import { ConceptStore } from '../../src/main/store/store.ts';
 
 let store: ConceptStore;
@@ -110,6 +111,27 @@ describe('going back', () => {
     expect(back).toMatchObject({ text: 'The sea was calm.', origin: 'generated', seed: 7, language: 'eng_Latn' });
     expect(store.revisions(c.id)[0]!.text).toBe('La mer était calme.');
     expect(() => store.revertConcept(c.id, 9999)).toThrow(StoreError);
+  });
+
+  it('records a burst of typing as one revision, and never an empty line', () => {
+    let now = 0;
+    const s = ConceptStore.open(':memory:', { clock: () => now });
+    const d = s.createDocument({ title: 'D', language: 'en' });
+    const c = s.insertConcept(d.id, { text: '' });
+    for (const [t, text] of [[600, 'The pla'], [1_200, 'The plan has'], [1_800, 'The plan has three parts.']] as const) {
+      now = t;
+      s.updateConcept(c.id, { text });
+    }
+    expect(s.revisions(c.id)).toEqual([]); // the empty start and the autosave fragments are not history
+    now = 1_800 + TYPING_BURST_MS + 1; // the writer comes back later: what stood before is history now
+    s.updateConcept(c.id, { text: 'The plan has four parts' });
+    now += 500;
+    s.updateConcept(c.id, { text: 'The plan has four parts.' }); // typing on: same burst
+    expect(s.revisions(c.id).map((r) => r.text)).toEqual(['The plan has three parts.']);
+    now += 500;
+    s.updateConcept(c.id, { text: 'The plan has five parts.' }); // a change inside the text is kept, however quick
+    expect(s.revisions(c.id).map((r) => r.text)).toEqual(['The plan has four parts.', 'The plan has three parts.']);
+    s.close();
   });
 
   it('keeps the candidates a writer did not accept', () => {

@@ -147,7 +147,8 @@ function loadVectorSupport(db: Database, wanted: boolean): VectorSupport {
   if (wanted) {
     try {
       const vec = createRequire(import.meta.url)('sqlite-vec') as { getLoadablePath(): string };
-      db.loadExtension(vec.getLoadablePath());
+      // In a packaged app the library sits in app.asar.unpacked (electron-builder.yml: asarUnpack); SQLite cannot read inside the archive.
+      db.loadExtension(vec.getLoadablePath().replace(/app\.asar([\\/])/, 'app.asar.unpacked$1'));
       return { extension: true, version: db.prepare('SELECT vec_version()').pluck().get() as string };
     } catch (error) {
       reason = (error as Error).message;

@@ -14,6 +14,9 @@ import { BLOCKS, JOB_STATUSES, ORIGINS } from '../../shared/library.ts';
 
 export { BLOCKS, JOB_STATUSES, ORIGINS };
 
+/** Saves of a typed concept closer together than this are one burst of typing (one revision). */
+export const TYPING_BURST_MS = 60_000;
+
 /** "CSLb" in ASCII: Concept Studio Library. */
 export const APPLICATION_ID = 0x43534c62;
 
@@ -162,7 +165,31 @@ CREATE TRIGGER concepts_fts_update AFTER UPDATE OF text ON concepts BEGIN
 END;
 `;
 
+/**
+ * Revisions a writer can want back, not every autosave: the editor saves ~600 ms after typing stops,
+ * which under V1 kept every fragment ("The plan has three pa") and an empty entry for each new line.
+ * An empty text is never a revision, and while a typed concept keeps being typed at its end (saves
+ * under a minute apart, same language, one text a prefix of the other: typing on or backspacing)
+ * the text from before the burst stays the revision. Any other change is kept, however quick.
+ */
+const V2 = `
+DROP TRIGGER concepts_revision;
+CREATE TRIGGER concepts_revision AFTER UPDATE OF text, language ON concepts
+  WHEN (old.text IS NOT new.text OR old.language IS NOT new.language)
+   AND old.text <> ''
+   AND NOT (old.origin = 'typed' AND new.origin = 'typed' AND old.language IS new.language
+            AND new.updated_at - old.updated_at < ${TYPING_BURST_MS}
+            AND (substr(new.text, 1, length(old.text)) = old.text OR substr(old.text, 1, length(new.text)) = new.text))
+BEGIN
+  INSERT INTO revisions (concept_id, text, language, origin, pack, seed, params, job_id, written_at, replaced_at)
+  VALUES (old.id, old.text, old.language, old.origin, old.pack, old.seed, old.params, old.job_id, old.updated_at, new.updated_at);
+END;
+`;
+
 /** All migrations, in order. The library's schema version is the last one's number. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'documents, concepts, revisions, candidates, jobs, embeddings, full text', sql: V1 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'documents, concepts, revisions, candidates, jobs, embeddings, full text', sql: V1 },
+  { version: 2, name: 'revisions: skip empty texts and typing bursts', sql: V2 },
+];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

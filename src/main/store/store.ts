@@ -293,6 +293,56 @@ export class ConceptStore {
     });
   }
 
+  /**
+   * Moves one concept: after `after` (null: to the start of its document),
+   * under `parentId` (null: to the top level). Its children stay its children
+   * and their depths follow its new depth. To move a subtree, move each of
+   * its concepts in reading order, each after the one before. The parent
+   * must be in the same document and must not be the concept or one of its
+   * descendants. (That a parent comes before its children is checked by
+   * `checkOutline`, after a batch of moves, not here: mid-batch a parent may
+   * sit after its children.)
+   */
+  moveConcept(id: string, after: string | null, parentId: string | null): Concept {
+    if (after === id) throw new RangeError(`Cannot move concept ${id} after itself.`);
+    if (parentId === id) throw new RangeError(`Concept ${id} cannot be its own parent.`);
+    return this.write('move a concept', () => {
+      const c = this.getConcept(id);
+      let depth = 0;
+      if (parentId !== null) {
+        const parent = this.getConcept(parentId);
+        if (parent.documentId !== c.documentId) throw new RangeError(`Cannot move concept ${id} under ${parentId}: it belongs to another document.`);
+        const inside = this.db
+          .prepare(`WITH RECURSIVE sub(id) AS (SELECT id FROM concepts WHERE parent_id = ? UNION ALL SELECT k.id FROM concepts k JOIN sub ON k.parent_id = sub.id)
+            SELECT 1 FROM sub WHERE id = ?`)
+          .pluck()
+          .get(id, parentId);
+        if (inside) throw new RangeError(`Cannot move concept ${id} under ${parentId}: that concept is nested inside it.`);
+        depth = parent.depth + 1;
+      }
+      const [lo, hi] = this.bounds(c.documentId, { after });
+      const [key] = keysBetween(lo, hi, 1);
+      const now = this.clock();
+      this.db.prepare('UPDATE concepts SET position = ?, parent_id = ?, depth = ?, updated_at = ? WHERE id = ?').run(key!, parentId, depth, now, id);
+      if (depth !== c.depth) {
+        this.db
+          .prepare(`WITH RECURSIVE sub(id) AS (SELECT id FROM concepts WHERE parent_id = ? UNION ALL SELECT k.id FROM concepts k JOIN sub ON k.parent_id = sub.id)
+            UPDATE concepts SET depth = depth + ? WHERE id IN sub`)
+          .run(id, depth - c.depth);
+      }
+      this.touch(c.documentId, now);
+      return this.getConcept(id);
+    });
+  }
+
+  /** Throws a RangeError naming the first concept of the document that comes before its parent. */
+  checkOutline(documentId: string): void {
+    const bad = this.one('check the outline', () =>
+      this.db.prepare<{ id: string; parentId: string }>('SELECT c.id, c.parent_id AS parentId FROM concepts c JOIN concepts p ON p.id = c.parent_id WHERE c.document_id = ? AND p.position >= c.position LIMIT 1').get(documentId),
+    );
+    if (bad) throw new RangeError(`Concept ${bad.id} would come before its parent ${bad.parentId}: a parent must come before the concepts nested in it.`);
+  }
+
   // ── history: revisions and candidates ────────────────────────────────────
 
   /** Earlier texts of a concept, newest first. */

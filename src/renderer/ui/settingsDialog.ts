@@ -1,0 +1,92 @@
+/**
+ * Settings: the engine's (pack, execution provider, sampling steps and
+ * guidance, seed, theme, default language: getSettings/updateSettings) and
+ * this renderer's own (how many concepts the actions make: prefs.ts).
+ */
+import type { AppInfo, Settings } from '../../shared/contract.ts';
+import { SONAR_LANGUAGES } from '../../shared/languages.ts';
+import { h } from './dom.ts';
+import { showModal } from './modal.ts';
+import type { Prefs } from './prefs.ts';
+
+const PROVIDERS: Settings['provider'][] = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml'];
+const PROVIDER_NAMES: Record<Settings['provider'], string> = { cpu: 'CPU', cuda: 'CUDA (NVIDIA)', tensorrt: 'TensorRT (NVIDIA)', dml: 'DirectML (Windows)', coreml: 'Core ML (macOS)' };
+
+function numberField(label: string, value: number | undefined, placeholder: string, attrs: Record<string, string | number>): { element: HTMLElement; input: HTMLInputElement } {
+  const input = h('input', { type: 'number', value: value ?? '', placeholder, ...attrs });
+  return { element: h('label', { class: 'field' }, label, input), input };
+}
+
+function optionalNumber(input: HTMLInputElement, what: string, check: (n: number) => boolean, rule: string): number | null {
+  if (input.value.trim() === '') return null;
+  const n = Number(input.value);
+  if (!Number.isFinite(n) || !check(n)) throw new RangeError(`${what} must be ${rule}; leave it empty for the default.`);
+  return n;
+}
+
+/** Shows the settings; resolves with what was saved, or null when cancelled. */
+export async function settingsDialog(options: { info: AppInfo; settings: Settings; prefs: Prefs; save: (patch: Partial<Settings>) => Promise<Settings> }): Promise<{ settings: Settings; prefs: Prefs } | null> {
+  const { info, settings, prefs } = options;
+  const packDefaults = 'error' in info.pack ? null : info.pack.sampling;
+  // Inference steps cannot exceed the pack's training steps T; guidance 1 means off (the engine refuses < 1).
+  const maxSteps = 'error' in info.pack ? 1000 : info.pack.trainSteps;
+  const pack = h('input', { type: 'text', value: settings.pack ?? '', placeholder: 'the default pack', spellcheck: 'false' });
+  const provider = h('select', {}, ...PROVIDERS.map((p) => h('option', { value: p, selected: p === settings.provider },
+    `${PROVIDER_NAMES[p]}${info.providers.includes(p) ? '' : ' — not in this build'}`)));
+  const steps = numberField('Diffusion steps ', settings.sampling?.inferenceSteps, packDefaults ? `pack default: ${packDefaults.inferenceSteps}` : '', { min: 1, max: maxSteps, step: 1 });
+  const guidance = numberField('Guidance scale ', settings.sampling?.guidanceScale, packDefaults ? `pack default: ${packDefaults.guidanceScale}` : '', { min: 1, max: 20, step: 0.1 });
+  const seed = numberField('Seed ', settings.seed ?? undefined, 'a new seed for every job', { min: 0, max: 4294967295, step: 1 });
+  const theme = h('select', {}, ...(['system', 'light', 'dark'] as const).map((t) => h('option', { value: t, selected: t === settings.theme }, t === 'system' ? 'As the system' : t === 'light' ? 'Light' : 'Dark')));
+  const language = h('select', {}, ...SONAR_LANGUAGES.map((l) => h('option', { value: l.code, selected: l.code === settings.defaultLanguage }, `${l.name} (${l.code})`)));
+  const counts = {
+    continueCount: numberField('Continue adds ', prefs.continueCount, '', { min: 1, max: 64, step: 1, required: 'required' }),
+    expandCount: numberField('Expand makes ', prefs.expandCount, '', { min: 1, max: 64, step: 1, required: 'required' }),
+    regenerateCount: numberField('Regenerate shows ', prefs.regenerateCount, '', { min: 1, max: 16, step: 1, required: 'required' }),
+  };
+  let result: { settings: Settings; prefs: Prefs } | null = null;
+  const ok = await showModal({
+    title: 'Settings',
+    className: 'settings-dialog',
+    body: [
+      h('fieldset', {}, h('legend', {}, 'Engine'),
+        h('label', { class: 'field' }, 'Model pack ', pack),
+        h('label', { class: 'field' }, 'Device ', provider),
+        h('p', { class: 'hint' }, `Running on ${info.provider}. A pack or device change applies to the next job.`)),
+      h('fieldset', {}, h('legend', {}, 'Sampling'), steps.element, guidance.element, seed.element),
+      h('fieldset', {}, h('legend', {}, 'Actions'), counts.continueCount.element, counts.expandCount.element, counts.regenerateCount.element),
+      h('fieldset', {}, h('legend', {}, 'Appearance and language'),
+        h('label', { class: 'field' }, 'Theme ', theme),
+        h('label', { class: 'field' }, 'New documents in ', language)),
+    ],
+    submitLabel: 'Save settings',
+    onSubmit: async () => {
+      const inferenceSteps = optionalNumber(steps.input, 'Diffusion steps', (n) => Number.isInteger(n) && n >= 1 && n <= maxSteps, `a whole number from 1 to ${maxSteps}`);
+      const guidanceScale = optionalNumber(guidance.input, 'Guidance scale', (n) => n >= 1 && n <= 20, 'a number from 1 (off) to 20');
+      const seedValue = optionalNumber(seed.input, 'Seed', (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, 'a whole number from 0 to 4294967295');
+      const count = (f: { input: HTMLInputElement }, max: number, what: string) => {
+        const n = Number(f.input.value);
+        if (!Number.isInteger(n) || n < 1 || n > max) throw new RangeError(`${what} must be a whole number from 1 to ${max}.`);
+        return n;
+      };
+      const nextPrefs: Prefs = {
+        ...prefs,
+        continueCount: count(counts.continueCount, 64, 'Continue'),
+        expandCount: count(counts.expandCount, 64, 'Expand'),
+        regenerateCount: count(counts.regenerateCount, 16, 'Regenerate'),
+      };
+      const sampling: Partial<Settings['sampling'] & object> = {};
+      if (inferenceSteps !== null) sampling.inferenceSteps = inferenceSteps;
+      if (guidanceScale !== null) sampling.guidanceScale = guidanceScale;
+      const saved = await options.save({
+        pack: pack.value.trim() === '' ? null : pack.value.trim(),
+        provider: provider.value as Settings['provider'],
+        sampling: Object.keys(sampling).length > 0 ? sampling : null,
+        seed: seedValue,
+        theme: theme.value as Settings['theme'],
+        defaultLanguage: language.value,
+      });
+      result = { settings: saved, prefs: nextPrefs };
+    },
+  });
+  return ok ? result : null;
+}
