@@ -37,4 +37,6 @@ export default tseslint.config(
   // The web host: Node, Electron-free; it serves the same services over HTTP and a WebSocket.
   { files: ['src/web/**/*.ts'], rules: restrict(ELECTRON, ORT, up('renderer', 'preload', 'cli')) },
   { files: ['src/preload/**/*.ts'], rules: restrict(NODE, ORT, up('main', 'inference', 'cli', 'renderer')) },
+  // The evaluation suites and report writer (`lcm eval`, docs/evaluation.md): plain Node over src/inference, Electron-free.
+  { files: ['src/eval/**/*.ts'], rules: restrict(ELECTRON, ORT, up('main', 'cli', 'preload', 'renderer', 'web')) },
 );

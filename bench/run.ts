@@ -1,87 +1,215 @@
 /**
- * `npm run bench`: speed of the concept engine on this machine, for every pack
- * present (the bundled packs and the test fixture). Prints measured figures;
- * asserts nothing (targets are judged from these numbers, never in tests).
+ * `npm run bench`: speed and memory of the concept engine on this machine,
+ * side by side with the PyTorch reference modules on the same weights and
+ * inputs, for every pack present (resources/models/*, the tiny fixture, and the
+ * default-shape pack: random weights with the default pack's shapes, built by
+ * recipe/bench/make_shape_pack.py into .bench/packs/ when missing).
  *
- *   encoder   sentences/s at batch 1 and batch 64
- *   decoder   generated tokens/s, greedy and beam 5
- *   LCM       milliseconds per generated concept (contextualizer + diffusion), paper settings
+ *   engine   encoder sentences/s (batch 1, 64), decoder tokens/s (greedy, beam 5; one sentence per call),
+ *            LCM ms per concept (40 → 50 steps, guidance 3: 2-row batches), engine vs PyTorch with ratios,
+ *            and a parity check that both sides computed the same thing (bench/engine.ts, bench/torch.ts)
+ *   expand   Expand → first concept through ConceptEngine.expand, and where the time goes
+ *   scaling  ms per generated concept for contexts of 10 … 2,000 concepts, with and without the
+ *            engine's caches, and PyTorch; peak memory; chart in docs/bench/ (bench/scaling.ts)
+ *   app      resident memory of the web host + engine worker and Chromium with a 5,000-concept
+ *            document open (bench/appMemory.ts, which runs bench/editor.ts)
+ *   store    the concept store (bench/store.ts)
+ *
+ * Every figure is the median of several timed calls after a warm-up, with both sides on 2 threads.
+ * Targets are printed with PASS/MISS; nothing is asserted. Results also go to .bench/bench.json.
+ *
+ *   npm run bench [-- --only engine,expand] [-- --skip app,store]
+ * PYTHON overrides /usr/bin/python3; CONCEPT_STUDIO_PACKS adds pack folders; BENCH_ORT_SPINNING=0 runs the engine
+ * with passive onnxruntime waits (an experiment: bench/ortSpinning.ts says why).
  */
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { ConceptEngine } from '../src/inference/engine.ts';
-import { generateVectors } from '../src/inference/lcm/generate.ts';
+import { passiveWaits } from './ortSpinning.ts'; // first: it must wrap onnxruntime before any graph opens
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { listPackDirs, packSearchDirs } from '../src/inference/pack/discover.ts';
-import { createRng } from '../src/inference/rng.ts';
+import { appMemorySkipReason, measureAppMemory, type AppMemory } from './appMemory.ts';
+import { benchEngine, benchExpand, benchSentences, WORK, type EngineFigures, type ExpandFigures } from './engine.ts';
+import { fmt, loadAverage, machineLine, maxRssMiB, medianMsPerUnit, medianRate, table, THREADS, verdict, verdictLabel, type Verdict } from './measure.ts';
+import { runScaling, type ScalingResult } from './scaling.ts';
+import { ensureShapePack, probeTorch, ROOT, torchCompare, type TorchCompareReply, type TorchStatus } from './torch.ts';
 
-const FIXTURE = fileURLToPath(new URL('../test/fixtures/packs/tiny', import.meta.url));
-const CORPUS = fileURLToPath(new URL('../test/fixtures/tokenizer/corpus.txt', import.meta.url));
+const SECTIONS = ['engine', 'expand', 'scaling', 'app', 'store'] as const;
+type Section = (typeof SECTIONS)[number];
 
-/** Runs `fn` until at least `minMs` have passed (after one warm-up call); returns calls per second and ms per call. */
-async function time(fn: () => Promise<number | void>, minMs = 1500): Promise<{ perCall: number; units: number; seconds: number }> {
-  await fn();
-  let units = 0;
-  let calls = 0;
-  const start = performance.now();
-  while (performance.now() - start < minMs || calls < 2) {
-    units += (await fn()) ?? 1;
-    calls++;
-  }
-  const seconds = (performance.now() - start) / 1000;
-  return { perCall: (seconds * 1000) / calls, units, seconds };
+function sections(argv: readonly string[]): Set<Section> {
+  const list = (flag: string) => {
+    const i = argv.indexOf(flag);
+    if (i < 0) return null;
+    const names = (argv[i + 1] ?? '').split(',').filter(Boolean);
+    const bad = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+    if (bad.length || names.length === 0) throw new RangeError(`${flag} takes a comma-separated list of ${SECTIONS.join(', ')}; got "${argv[i + 1] ?? ''}".`);
+    return names as Section[];
+  };
+  const only = list('--only');
+  const skip = list('--skip') ?? [];
+  return new Set((only ?? [...SECTIONS]).filter((s) => !skip.includes(s)));
 }
 
-async function benchPack(dir: string, sentences: string[]): Promise<Record<string, string>> {
-  const engine = await ConceptEngine.open(dir);
-  const lang = engine.pack.languageCodes.includes('eng_Latn') ? 'eng_Latn' : engine.pack.languageCodes[0]!;
-  const out: Record<string, string> = { pack: `${engine.pack.name} (${engine.pack.manifest.embeddingDim}-d)` };
-  try {
-    const batch1 = await time(async () => {
-      for (const s of sentences.slice(0, 16)) await engine.encoder.encode([s], [lang], { batchSize: 1 });
-      return 16;
-    });
-    out['encoder b1 sent/s'] = (batch1.units / batch1.seconds).toFixed(0);
-    const batch64 = await time(async () => {
-      await engine.encoder.encode(sentences.slice(0, 256), sentences.slice(0, 256).map(() => lang), { batchSize: 64 });
-      return 256;
-    });
-    out['encoder b64 sent/s'] = (batch64.units / batch64.seconds).toFixed(0);
+/** Max |a − b| over all values; Infinity when the shapes differ. */
+function maxAbsDiff(a: readonly ArrayLike<number>[], b: readonly ArrayLike<number>[]): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  a.forEach((row, i) => {
+    if (row.length !== b[i]!.length) m = Infinity;
+    for (let j = 0; j < row.length; j++) m = Math.max(m, Math.abs(row[j]! - b[i]![j]!));
+  });
+  return m;
+}
 
-    const vectors = await engine.encode(sentences.slice(0, 8), lang);
-    for (const [name, strategy] of [['greedy', 'greedy'], ['beam5', 'beam']] as const) {
-      const r = await time(async () => {
-        const d = await engine.decoder.decode(vectors, vectors.map(() => lang), { strategy, maxLength: 32 });
-        return d.reduce((a, x) => a + x.tokens.length + 1, 0);
-      });
-      out[`decoder ${name} tok/s`] = (r.units / r.seconds).toFixed(0);
+const sameTokens = (a: number[][], b: number[][]) => a.filter((t, i) => JSON.stringify(t) === JSON.stringify(b[i])).length;
+
+interface PackResult {
+  engine: Omit<EngineFigures, 'encoderVectors' | 'lcmVectors' | 'request' | 'greedyTokens' | 'beamTokens'>;
+  torch: Omit<TorchCompareReply, 'encoderVectors' | 'lcmVectors' | 'greedyTokens' | 'beamTokens'> | null;
+  parity: Record<string, string> | null;
+  /** PyTorch time / engine time for each figure (> 1: the engine is faster). */
+  ratios: Record<string, number>;
+}
+
+async function comparePack(dir: string, sentences: string[], torch: TorchStatus): Promise<PackResult> {
+  const e = await benchEngine(dir, sentences);
+  let t: TorchCompareReply | null = null;
+  if (torch.ok) {
+    try {
+      t = await torchCompare(e.request);
+    } catch (error) {
+      console.log(`PyTorch side failed on ${e.pack}: ${(error as Error).message}`);
     }
-
-    const context = await engine.encode(sentences.slice(0, 10), lang);
-    const r = await time(async () => {
-      const ctx = await engine.lcm.newContext();
-      await ctx.append(context);
-      const gen = generateVectors(ctx, { maxConcepts: 3, minConcepts: 3, rng: createRng(1), sampling: engine.lcm.samplingOptions() });
-      let n = 0;
-      for (let next = await gen.next(); !next.done; next = await gen.next()) n++;
-      return n;
-    }, 3000);
-    out['LCM ms/concept'] = ((r.seconds * 1000) / r.units).toFixed(1);
-  } finally {
-    await engine.close();
   }
-  return out;
+  const rows: [string, number, number | undefined][] = [
+    ['encoder, batch 1 (sentences/s)', medianRate(e.encoderBatch1), t ? medianRate(t.encoderBatch1) : undefined],
+    ['encoder, batch 64 (sentences/s)', medianRate(e.encoderBatch64), t ? medianRate(t.encoderBatch64) : undefined],
+    ['decoder greedy, 1 sentence/call (tokens/s)', medianRate(e.decoderGreedy), t ? medianRate(t.decoderGreedy) : undefined],
+    [`decoder beam ${WORK.beamSize}, 1 sentence/call (tokens/s)`, medianRate(e.decoderBeam), t ? medianRate(t.decoderBeam) : undefined],
+    ['LCM ms per concept (1 concept, 2-row guidance batch)', medianMsPerUnit(e.lcm), t ? medianMsPerUnit(t.lcm) : undefined],
+  ];
+  const ratios: Record<string, number> = {};
+  console.log(`\n### ${e.pack}: ${e.shape} (${dir.replace(ROOT, '')})`);
+  console.log(`inputs: ${WORK.batch64Sentences} corpus sentences (${e.lang}, median ${e.tokensPerSentence} tokens), decoder max ${WORK.decodeMaxLength} tokens on ${WORK.decodeVectors} vectors, LCM ${WORK.lcmConcepts} concepts after ${WORK.contextConcepts}; load ${loadAverage()}`);
+  console.log(table([
+    ['figure', 'engine', 'PyTorch', 'engine speed-up'],
+    ...rows.map(([name, engine, pt]) => {
+      const lcm = name.startsWith('LCM');
+      const ratio = pt === undefined ? Number.NaN : lcm ? pt / engine : engine / pt;
+      ratios[name] = ratio;
+      return [name, fmt(engine, lcm ? 1 : 0), pt === undefined ? '—' : fmt(pt, lcm ? 1 : 0), Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '—'];
+    }),
+  ]));
+  let parity: Record<string, string> | null = null;
+  if (t) {
+    const enc = maxAbsDiff(e.encoderVectors, t.encoderVectors);
+    const lcm = maxAbsDiff(e.lcmVectors, t.lcmVectors);
+    parity = {
+      encoder: `max |Δ| ${enc.toExponential(2)} over ${WORK.parityCount} vectors`,
+      greedy: `${sameTokens(e.greedyTokens, t.greedyTokens)}/${e.greedyTokens.length} token sequences identical`,
+      beam: `${sameTokens(e.beamTokens, t.beamTokens)}/${e.beamTokens.length} best hypotheses identical`,
+      lcm: `max |Δ| ${lcm.toExponential(2)} over ${WORK.lcmConcepts} generated vectors (same seed)`,
+    };
+    console.log(`same weights, same inputs — engine vs PyTorch: encoder ${parity.encoder}; greedy ${parity.greedy}; beam ${parity.beam}; LCM ${parity.lcm}`);
+    console.log(`PyTorch ${t.torch} on ${t.threads} threads (OMP_WAIT_POLICY=PASSIVE), peak RSS ${(t.maxRssKiB / 1024).toFixed(0)} MiB; engine process peak RSS so far ${maxRssMiB().toFixed(0)} MiB`);
+  }
+  const strip = <T extends object>(o: T, keys: string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
+  return {
+    engine: strip(e, ['encoderVectors', 'lcmVectors', 'request', 'greedyTokens', 'beamTokens']) as PackResult['engine'],
+    torch: t ? (strip(t, ['encoderVectors', 'lcmVectors', 'greedyTokens', 'beamTokens']) as PackResult['torch']) : null,
+    parity,
+    ratios,
+  };
+}
+
+/** Packs to measure: the bundled ones, the tiny fixture, and the default-shape pack(s) in .bench/packs. */
+function packDirs(shapePack: string | null): string[] {
+  const shapeDir = join(ROOT, '.bench/packs');
+  const shapes = existsSync(shapeDir) ? readdirSync(shapeDir).map((d) => join(shapeDir, d)).filter((d) => existsSync(join(d, 'manifest.json'))) : [];
+  return [...new Set([...listPackDirs(packSearchDirs()), join(ROOT, 'test/fixtures/packs/tiny'), ...(shapePack ? [shapePack] : []), ...shapes])];
 }
 
 async function main(): Promise<void> {
-  const sentences = readFileSync(CORPUS, 'utf8').split('\n').filter((l) => l.length > 20).slice(0, 256);
-  console.log(`Concept Studio engine benchmark — ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, CPU execution provider`);
-  console.log('LCM: paper settings (40 steps → 50 with the reference stride, guidance 3), 10-concept context, 3 concepts per run.\n');
-  const dirs = [...new Set([...listPackDirs(packSearchDirs()), FIXTURE])];
-  const rows: Record<string, string>[] = [];
-  for (const dir of dirs) rows.push(await benchPack(dir, sentences));
-  console.table(rows);
+  const run = sections(process.argv.slice(2));
+  const started = new Date().toISOString();
+  console.log(`# Concept Studio benchmark — ${started}`);
+  console.log(`${machineLine()}; load average ${loadAverage()} (1, 5, 15 min)`);
+  console.log(`onnxruntime thread waits: ${passiveWaits ? 'PASSIVE (BENCH_ORT_SPINNING=0: an experiment, not how the engine ships)' : 'spinning (onnxruntime default, as the engine ships)'}`);
+  const torch = await probeTorch();
+  console.log(torch.ok ? `PyTorch ${torch.version} via ${process.env.PYTHON ?? '/usr/bin/python3'}, ${THREADS} threads` : `PyTorch is NOT available (${torch.reason}): engine figures only.`);
+  const shapePack = run.has('engine') || run.has('expand') || run.has('scaling') || run.has('app') ? await ensureShapePack(torch) : null;
+  const bundled = listPackDirs(packSearchDirs());
+  // The targets are for the default pack; until it exists, the default-shape pack stands in for it.
+  const target = bundled[0] ?? shapePack;
+  const out: Record<string, unknown> = { started, machine: machineLine(), loadAtStart: loadAverage(), ortWaits: passiveWaits ? 'passive' : 'spinning', torch, targetPack: target };
+  const verdicts: Verdict[] = [];
+
+  const packs: Record<string, PackResult> = {};
+  if (run.has('engine')) {
+    console.log('\n## Engine vs PyTorch reference, same weights and inputs');
+    const sentences = benchSentences();
+    for (const dir of packDirs(shapePack)) packs[dir] = await comparePack(dir, sentences, torch);
+    out.packs = packs;
+    const t = target ? packs[target] : undefined;
+    if (t) {
+      verdicts.push(verdict('encoder, batch 64', medianRate(t.engine.encoderBatch64), 'sentences/s', '>=', 500));
+      const batch1 = Object.entries(t.ratios).filter(([k]) => !k.startsWith('encoder'));
+      for (const [name, ratio] of batch1) verdicts.push(verdict(`engine vs PyTorch: ${name.replace(/ \(.*\)$/, '')}`, ratio, '×', '>=', 1.5, torch.ok ? '' : 'PyTorch absent', 2));
+    }
+  }
+
+  let expand: ExpandFigures | null = null;
+  if (run.has('expand') && target) {
+    console.log('\n## Expand → first concept (ConceptEngine.expand, warm engine)');
+    const tokens = (packs[target]?.engine.tokensPerSentence ?? 24) - 1; // pieces + </s>, no tag
+    expand = await benchExpand(target, 'The lighthouse keeper wrote that the storm had passed by midnight.', tokens);
+    console.log(table([
+      ['pack', 'first Expand (cold)', 'Expand → first concept', 'encode concept + marker', 'LCM: 1 concept', `decode (beam 5, ${expand.decodeTokens} tokens)`],
+      [expand.pack, `${fmt(expand.coldMs)} ms`, `${fmt(expand.firstMs)} ms`, `${fmt(expand.encodeMs, 1)} ms`, `${fmt(expand.diffusionMs, 1)} ms`, `${fmt(expand.decodeMs, 1)} ms`],
+    ]));
+    out.expand = expand;
+    verdicts.push(verdict('Expand → first concept', expand.firstMs, 'ms', '<=', 300, `decode capped at ${expand.decodeTokens} tokens (random weights never emit </s>)`));
+  }
+
+  let scaling: ScalingResult[] | null = null;
+  if (run.has('scaling') && target) {
+    scaling = await runScaling(target, torch);
+    out.scaling = scaling;
+  }
+
+  let app: AppMemory | null = null;
+  if (run.has('app') && target) {
+    console.log('\n## Resident memory with a 5,000-concept document open (web host + engine worker, Chromium)');
+    const skip = appMemorySkipReason();
+    if (skip) console.log(`skipped: ${skip}`);
+    else {
+      try {
+        app = await measureAppMemory(target);
+        console.log(table([
+          ['host (lcm serve + engine worker) peak RSS', 'Chromium peak PSS (RSS sum)', 'total'],
+          [`${fmt(app.hostHwmMiB)} MiB`, `${fmt(app.browserPssMiB)} MiB (${fmt(app.browserRssMiB)} MiB, ${app.browserProcesses} processes)`, `${fmt(app.totalMiB)} MiB`],
+        ]));
+        out.app = app;
+        verdicts.push(verdict('resident memory, app open on 5,000 concepts', app.totalMiB, 'MiB', '<=', 954, '1 GB = 954 MiB; host VmHWM + Chromium PSS'));
+        const ui = app.editor?.expandLargeMs as number[] | undefined;
+        if (ui) console.log(`Expand → first concept in the editor (pack's own decode limit, ${(app.editor?.concepts as number) ?? 5000}-concept document): ${ui.join(', ')} ms`);
+      } catch (error) {
+        console.log(`FAILED: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  if (verdicts.length) {
+    console.log(`\n## Targets (${target?.replace(ROOT, '') ?? 'no pack'}; load average now ${loadAverage()})`);
+    console.log(table([['figure', 'measured', 'target', 'verdict', 'note'], ...verdicts.map((v) => [v.name, v.value, v.target, verdictLabel(v), v.note])]));
+    out.verdicts = verdicts;
+  }
+  out.loadAtEnd = loadAverage();
+  mkdirSync(join(ROOT, '.bench'), { recursive: true });
+  const file = `.bench/bench${passiveWaits ? '-passive' : ''}.json`;
+  writeFileSync(join(ROOT, file), `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`\nfigures: ${file}`);
+
+  if (run.has('store')) await (await import('./store.ts')).runStoreBench();
 }
 
 await main();
-await (await import('./store.ts')).runStoreBench();

@@ -36,6 +36,9 @@ export const OPTIONS = {
   embeddings: { type: 'string' },
   // serve (serveCommand.ts)
   port: { type: 'string' },
+  // eval (evalCommand.ts)
+  suites: { type: 'string' },
+  out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -11,6 +11,7 @@ import { parse } from './args.ts';
 import * as commands from './commands.ts';
 import * as storeCommands from './storeCommands.ts';
 import { serveCommand } from './serveCommand.ts';
+import { evalCommand } from './evalCommand.ts';
 import { StoreError } from '../main/store/errors.ts';
 import { consoleOutput, UsageError } from './io.ts';
 
@@ -28,6 +29,10 @@ Commands
   schedule    a noise schedule's cumulative alphas and inference timesteps as JSON
               (--kind cosine|linear|quadratic|sigmoid, --train-steps, --inference-steps, --spacing)
   packs       list installed model packs and validate them (every file and graph)
+  eval        run the held-out suites (resources/eval) on --pack and write a Markdown report with SVG
+              charts and report.json to --out (default docs/eval/<pack name>): --suites LIST (of
+              roundtrip, translate, next, summarize, expand, segmenters; default all), --limit N items
+              per language, --seed S; decodes greedily unless --beam N (docs/evaluation.md)
 
 Library (all take --db PATH; default $CONCEPT_STUDIO_DB, else the app's own library:
 ~/.config/Concept Studio/library.sqlite on Linux, ~/Library/Application Support/Concept Studio/
@@ -79,6 +84,7 @@ const COMMANDS: Record<string, (ctx: commands.CommandContext) => Promise<void> |
   search: storeCommands.searchCommand,
   embed: storeCommands.embedCommand,
   serve: serveCommand,
+  eval: evalCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
