@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ConceptEngine } from '../src/inference/engine.ts';
 import { generateVectors } from '../src/inference/lcm/generate.ts';
 import { createRng } from '../src/inference/rng.ts';
-import { median, THREADS, timed, type Sample } from './measure.ts';
+import { ENGINE_OPTIONS, median, THREADS, timed, type Sample } from './measure.ts';
 import { ROOT, type CompareRequest } from './torch.ts';
 
 /** Workload sizes (kept small: the machine is shared with a training job). */
@@ -71,7 +71,7 @@ async function generate(engine: ConceptEngine, context: readonly Float32Array[],
 }
 
 export async function benchEngine(dir: string, sentences: readonly string[]): Promise<EngineFigures> {
-  const engine = await ConceptEngine.open(dir, { threads: THREADS });
+  const engine = await ConceptEngine.open(dir, ENGINE_OPTIONS);
   try {
     const lang = engine.pack.languageCodes.includes('eng_Latn') ? 'eng_Latn' : engine.pack.languageCodes[0]!;
     const b1 = sentences.slice(0, WORK.batch1Sentences);
@@ -164,7 +164,7 @@ export interface ExpandFigures {
  * `decodeTokens` (the median sentence length of the bench sentences) instead of the pack's 128.
  */
 export async function benchExpand(dir: string, text: string, decodeTokens: number): Promise<ExpandFigures> {
-  const engine = await ConceptEngine.open(dir, { threads: THREADS });
+  const engine = await ConceptEngine.open(dir, ENGINE_OPTIONS);
   try {
     const lang = engine.pack.languageCodes.includes('eng_Latn') ? 'eng_Latn' : engine.pack.languageCodes[0]!;
     const first = async (): Promise<number> => {

@@ -14,6 +14,17 @@ export interface Sample {
 /** Threads given to onnxruntime and to torch alike (the brief: both sides on the same 2 cores). */
 export const THREADS = 2;
 
+/**
+ * BENCH_ORT_SPINNING=1 opens every engine with onnxruntime's spinning waits
+ * instead of the engine's default passive ones (GraphOptions.spinWait); the
+ * "waits" section measures both side by side in any case.
+ */
+export const SPIN_WAIT = process.env.BENCH_ORT_SPINNING === '1';
+/** How the bench opens engines: as the app does, on THREADS threads. */
+export const ENGINE_OPTIONS = { threads: THREADS, spinWait: SPIN_WAIT } as const;
+/** File-name suffix of figures measured with spinning waits. */
+export const WAITS_SUFFIX = SPIN_WAIT ? '-spinning' : '';
+
 /** One untimed warm-up call, then `repeats` timed calls; `fn` returns the units of work it did. */
 export async function timed(fn: () => Promise<number>, repeats: number): Promise<Sample[]> {
   await fn();

@@ -19,20 +19,22 @@
  * Targets are printed with PASS/MISS; nothing is asserted. Results also go to .bench/bench.json.
  *
  *   npm run bench [-- --only engine,expand] [-- --skip app,store]
- * PYTHON overrides /usr/bin/python3; CONCEPT_STUDIO_PACKS adds pack folders; BENCH_ORT_SPINNING=0 runs the engine
- * with passive onnxruntime waits (an experiment: bench/ortSpinning.ts says why).
+ *   waits    the engine with onnxruntime's threads waiting passively (its default) and spinning, side by side
+ *
+ * PYTHON overrides /usr/bin/python3; CONCEPT_STUDIO_PACKS adds pack folders; BENCH_ORT_SPINNING=1 runs every
+ * section with spinning onnxruntime waits instead of the engine's passive default (GraphOptions.spinWait).
  */
-import { passiveWaits } from './ortSpinning.ts'; // first: it must wrap onnxruntime before any graph opens
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listPackDirs, packSearchDirs } from '../src/inference/pack/discover.ts';
 import { appMemorySkipReason, measureAppMemory, type AppMemory } from './appMemory.ts';
 import { benchEngine, benchExpand, benchSentences, WORK, type EngineFigures, type ExpandFigures } from './engine.ts';
-import { fmt, loadAverage, machineLine, maxRssMiB, medianMsPerUnit, medianRate, table, THREADS, verdict, verdictLabel, type Verdict } from './measure.ts';
+import { fmt, loadAverage, machineLine, maxRssMiB, medianMsPerUnit, medianRate, SPIN_WAIT, table, THREADS, verdict, verdictLabel, WAITS_SUFFIX, type Verdict } from './measure.ts';
+import { benchWaits, type WaitsFigures } from './waits.ts';
 import { runScaling, type ScalingResult } from './scaling.ts';
 import { ensureShapePack, probeTorch, ROOT, torchCompare, type TorchCompareReply, type TorchStatus } from './torch.ts';
 
-const SECTIONS = ['engine', 'expand', 'scaling', 'app', 'store'] as const;
+const SECTIONS = ['engine', 'waits', 'expand', 'scaling', 'app', 'store'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sections(argv: readonly string[]): Set<Section> {
@@ -133,14 +135,14 @@ async function main(): Promise<void> {
   const started = new Date().toISOString();
   console.log(`# Concept Studio benchmark — ${started}`);
   console.log(`${machineLine()}; load average ${loadAverage()} (1, 5, 15 min)`);
-  console.log(`onnxruntime thread waits: ${passiveWaits ? 'PASSIVE (BENCH_ORT_SPINNING=0: an experiment, not how the engine ships)' : 'spinning (onnxruntime default, as the engine ships)'}`);
+  console.log(`onnxruntime thread waits: ${SPIN_WAIT ? 'SPINNING (BENCH_ORT_SPINNING=1: onnxruntime\'s default, not how the engine ships)' : 'passive (as the engine ships)'}`);
   const torch = await probeTorch();
   console.log(torch.ok ? `PyTorch ${torch.version} via ${process.env.PYTHON ?? '/usr/bin/python3'}, ${THREADS} threads` : `PyTorch is NOT available (${torch.reason}): engine figures only.`);
-  const shapePack = run.has('engine') || run.has('expand') || run.has('scaling') || run.has('app') ? await ensureShapePack(torch) : null;
+  const shapePack = run.has('engine') || run.has('waits') || run.has('expand') || run.has('scaling') || run.has('app') ? await ensureShapePack(torch) : null;
   const bundled = listPackDirs(packSearchDirs());
   // The targets are for the default pack; until it exists, the default-shape pack stands in for it.
   const target = bundled[0] ?? shapePack;
-  const out: Record<string, unknown> = { started, machine: machineLine(), loadAtStart: loadAverage(), ortWaits: passiveWaits ? 'passive' : 'spinning', torch, targetPack: target };
+  const out: Record<string, unknown> = { started, machine: machineLine(), loadAtStart: loadAverage(), ortWaits: SPIN_WAIT ? 'spinning' : 'passive', torch, targetPack: target };
   const verdicts: Verdict[] = [];
 
   const packs: Record<string, PackResult> = {};
@@ -155,6 +157,17 @@ async function main(): Promise<void> {
       const batch1 = Object.entries(t.ratios).filter(([k]) => !k.startsWith('encoder'));
       for (const [name, ratio] of batch1) verdicts.push(verdict(`engine vs PyTorch: ${name.replace(/ \(.*\)$/, '')}`, ratio, '×', '>=', 1.5, torch.ok ? '' : 'PyTorch absent', 2));
     }
+  }
+
+  if (run.has('waits') && target) {
+    console.log('\n## onnxruntime thread waits: passive (the engine) vs spinning (onnxruntime\'s default), alternated call by call');
+    const w: WaitsFigures = await benchWaits(target);
+    console.log(table([
+      ['median ms per call', 'passive', 'spinning', 'spinning / passive'],
+      ...Object.entries(w.ms).map(([name, m]) => [name, fmt(m.passive, 1), fmt(m.spinning, 1), `${(m.spinning / m.passive).toFixed(2)}×`]),
+    ]));
+    console.log(`(${w.pack}, ${THREADS} threads, ${w.repeats} calls each after a warm-up; > 1×: passive waits are faster; load ${loadAverage()})`);
+    out.waits = w;
   }
 
   let expand: ExpandFigures | null = null;
@@ -205,7 +218,7 @@ async function main(): Promise<void> {
   }
   out.loadAtEnd = loadAverage();
   mkdirSync(join(ROOT, '.bench'), { recursive: true });
-  const file = `.bench/bench${passiveWaits ? '-passive' : ''}.json`;
+  const file = `.bench/bench${WAITS_SUFFIX}.json`;
   writeFileSync(join(ROOT, file), `${JSON.stringify(out, null, 2)}\n`);
   console.log(`\nfigures: ${file}`);
 

@@ -13,9 +13,8 @@
  *                      projects the whole context again, for both halves of the guidance batch
  *
  * Run alone: `tsx bench/scaling.ts [PACK]` (default: the default-shape pack). `--child` is the per-variant worker.
- * Writes docs/bench/context-scaling.svg (…-passive.svg with BENCH_ORT_SPINNING=0) and .bench/scaling.json.
+ * Writes docs/bench/context-scaling.svg (…-spinning.svg with BENCH_ORT_SPINNING=1) and .bench/scaling.json.
  */
-import { passiveWaits } from './ortSpinning.ts'; // BENCH_ORT_SPINNING=0 reaches the per-variant workers through the environment
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +25,7 @@ import { sampleNext } from '../src/inference/lcm/sampler.ts';
 import { createRng } from '../src/inference/rng.ts';
 import { stack } from '../src/inference/tensor.ts';
 import { lineChartSvg } from './charts.ts';
-import { fmt, loadAverage, machineLine, median, THREADS, table } from './measure.ts';
+import { ENGINE_OPTIONS, fmt, loadAverage, machineLine, median, SPIN_WAIT, table, THREADS, WAITS_SUFFIX } from './measure.ts';
 import { ROOT, SHAPE_PACK, torchScaling, type ScalingPoint, type TorchStatus } from './torch.ts';
 
 export const SIZES = [10, 50, 100, 250, 500, 1000, 2000];
@@ -150,7 +149,7 @@ async function uncachedPoint(engine: ConceptEngine, size: number, concepts: numb
 
 /** The per-variant worker: prints one JSON line of points. */
 async function child(variant: 'cached' | 'uncached', pack: string): Promise<void> {
-  const engine = await ConceptEngine.open(pack, { threads: THREADS });
+  const engine = await ConceptEngine.open(pack, ENGINE_OPTIONS);
   const points: ScalingPoint[] = [];
   for (const [i, size] of SIZES.entries()) {
     const point = await (variant === 'cached' ? cachedPoint : uncachedPoint)(engine, size, CONCEPTS[variant][i]!, i === 0);
@@ -210,15 +209,15 @@ export async function runScaling(pack: string, torch: TorchStatus): Promise<Scal
       logX: true,
       logY: true,
       series: plotted.map((r) => ({ name: r.label, points: r.points.map((p) => [p.size, p.msPerConcept] as const), dashed: r.variant === 'uncached' || r.variant === 'reference' })),
-      caption: `${pack.split('/').slice(-1)[0]}; ${machineLine()}; onnxruntime waits ${passiveWaits ? 'passive' : 'spinning'}; load ${loadAverage()}`,
+      caption: `${pack.split('/').slice(-1)[0]}; ${machineLine()}; onnxruntime waits ${SPIN_WAIT ? 'spinning' : 'passive'}; load ${loadAverage()}`,
     });
     mkdirSync(join(ROOT, 'docs/bench'), { recursive: true });
-    const chart = `docs/bench/context-scaling${passiveWaits ? '-passive' : ''}.svg`;
+    const chart = `docs/bench/context-scaling${WAITS_SUFFIX}.svg`;
     writeFileSync(join(ROOT, chart), svg);
     console.log(`chart: ${chart}`);
   }
   mkdirSync(join(ROOT, '.bench'), { recursive: true });
-  writeFileSync(join(ROOT, `.bench/scaling${passiveWaits ? '-passive' : ''}.json`), `${JSON.stringify({ pack, machine: machineLine(), load: loadAverage(), results }, null, 2)}\n`);
+  writeFileSync(join(ROOT, `.bench/scaling${WAITS_SUFFIX}.json`), `${JSON.stringify({ pack, machine: machineLine(), load: loadAverage(), results }, null, 2)}\n`);
   return results;
 }
 

@@ -39,6 +39,8 @@ def parser() -> argparse.ArgumentParser:
                          "with one stage: that stage with the smoke shapes (use with --work)")
     ap.add_argument("--keep", action="store_true", help="--smoke: keep the temporary work folder")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: cuda if present")
+    ap.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                    help="training steps in bf16 autocast (default auto: on CUDA and on CPUs with AMX/AVX512-BF16)")
     ap.add_argument("--threads", type=int, default=2,
                     help="CPU threads for torch (default 2; 1 while other jobs share the cores: docs/recipe.md, Compute)")
     ap.add_argument("--steps", type=int, help="target step count of a training stage")

@@ -15,14 +15,13 @@ and an evaluation. The loop owns the rest:
 - ``loss.tsv`` every ``log_every`` steps, ``eval.tsv`` every ``eval_every``
   steps, ``state.json`` (what export's provenance reads), and a progress line
   with steps/s, tokens/s and the ETA to the target step;
-- CUDA when present: same code under bf16 autocast;
+- CUDA when present, and CPUs with AMX/AVX512-BF16: same code under bf16 autocast (common.set_precision);
 - ``fit_to_minutes`` (a stage setting, off by default) with ``--max-minutes``: at every log
   line the target step becomes what the measured rate reaches in the time left (capped by
   the configured ``steps``), so a time-boxed run ends its LR schedule, and gets its final
   evaluation, at the limit (recipe/device/ uses it; such a run depends on the clock, so its
   resume is not bit-identical).
 """
-import contextlib
 import dataclasses
 import math
 import os
@@ -33,7 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tupl
 import torch
 from torch import Tensor, nn
 
-from .common import (StopFlag, Tsv, atomic_torch_save, device_line, fmt_duration, log, read_json, rng_state,
+from .common import (StopFlag, Tsv, atomic_torch_save, autocast, device_line, fmt_duration, log, read_json, rng_state,
                      seed_all, set_rng_state, write_json)
 
 
@@ -145,8 +144,7 @@ class Trainer:
         self.resumed_at: Optional[int] = None  # the step a resumed run continued from (log rows after it are dropped)
         self.last_path = os.path.join(run_dir, "last.pt")
         self.best_path = os.path.join(run_dir, "best.pt")
-        self.autocast = (lambda: torch.autocast(device_type="cuda", dtype=torch.bfloat16)) if device.type == "cuda" \
-            else contextlib.nullcontext
+        self.autocast = lambda: autocast(device)  # common.set_precision decided bf16 or fp32
 
     # -------------------------------------------------------------- checkpoints
 

@@ -18,7 +18,7 @@ from . import lcm as lcm_stage
 from . import normalizer as normalizer_stage
 from . import sonar as sonar_stage
 from . import tokenizer as tokenizer_stage
-from .common import Work, apply_overrides, default_work, device_line, log, pick_device, set_threads
+from .common import Work, apply_overrides, default_work, device_line, log, pick_device, set_precision, set_threads
 from .loop import RunOptions, Trainer, prepare_run_dir, resume_config
 
 CONFIGS: Dict[str, Any] = {
@@ -99,6 +99,7 @@ def run_stage(stage: str, args: argparse.Namespace) -> Any:
     work = Work(args.work or default_work())
     set_threads(args.threads)
     device = pick_device(args.device)
+    set_precision(device, getattr(args, "precision", "auto"))
     cfg, pairs = build_config(stage, args, device)
     log(f"== {stage} (work {work.root}; {device_line(device)})")
     opts = RunOptions(fresh=args.fresh, stop_after=args.stop_after, max_minutes=args.max_minutes,

@@ -36,6 +36,11 @@ export const OPTIONS = {
   embeddings: { type: 'string' },
   // serve (serveCommand.ts)
   port: { type: 'string' },
+  // packs add (packsCommands.ts)
+  name: { type: 'string' },
+  default: { type: 'boolean' },
+  link: { type: 'boolean' },
+  force: { type: 'boolean' },
   // eval (evalCommand.ts)
   suites: { type: 'string' },
   out: { type: 'string' },

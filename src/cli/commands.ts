@@ -1,11 +1,10 @@
 /** The `lcm` commands, over the same ConceptEngine the app uses. */
 import { resolveLanguage } from '../shared/languages.ts';
-import { availableProviders, PROVIDER_NAMES, type ProviderName } from '../inference/backend/ort.ts';
+import { PROVIDER_NAMES, type ProviderName } from '../inference/backend/ort.ts';
 import { ConceptEngine, type ConceptInput, type GenerationOptions, type GeneratedConcept, type StreamResult } from '../inference/engine.ts';
 import { InputError } from '../inference/errors.ts';
 import { inferencePlan, makeSchedule } from '../inference/lcm/schedule.ts';
-import { ModelPack } from '../inference/pack/loader.ts';
-import { listPackDirs, packSearchDirs, resolvePackDir } from '../inference/pack/discover.ts';
+import { resolvePackDir } from '../inference/pack/discover.ts';
 import type { ScheduleKind } from '../inference/pack/types.ts';
 import type { DecodeOptions } from '../inference/sonar/decoder.ts';
 import { segmentText } from '../inference/text/segmenter.ts';
@@ -15,6 +14,8 @@ import { inputLines, readInput, UsageError, type Output } from './io.ts';
 export interface CommandContext {
   flags: Flags;
   file: string | undefined;
+  /** Every positional after the command (`lcm packs add FOLDER`: ["add", "FOLDER"]); FILE is the first. */
+  args?: string[];
   out: Output;
   signal: AbortSignal;
 }
@@ -228,26 +229,4 @@ export function scheduleCommand(ctx: CommandContext): void {
   const schedule = makeSchedule({ kind, trainSteps, betaStart: 0.0001, betaEnd: 0.02, sigmoidGamma: 1.5, sigmoidDelta: 0, zeroTerminalSnr: true, predictionType: 'sample' });
   const plan = inferencePlan(trainSteps, steps, spacing);
   ctx.out.json({ kind, trainSteps, inferenceSteps: steps, spacing, stepsRun: plan.timesteps.length, alphasCumprod: Array.from(schedule.alphasCumprod), timesteps: plan.timesteps, prevTimesteps: plan.prevTimesteps });
-}
-
-export async function packsCommand(ctx: CommandContext): Promise<void> {
-  const dirs = ctx.flags.pack ? [resolvePackDir(ctx.flags.pack)] : listPackDirs(packSearchDirs());
-  if (dirs.length === 0) ctx.out.line(`No packs found in ${packSearchDirs().join(', ')}.`);
-  let failed = 0;
-  for (const dir of dirs) {
-    try {
-      const pack = await ModelPack.open(dir, { verifyHashes: !ctx.flags['no-verify'], ...(provider(ctx.flags) ? { provider: provider(ctx.flags)! } : {}) });
-      const graphs = await pack.openAll();
-      const m = pack.manifest;
-      if (ctx.flags.json) ctx.out.json({ dir, ok: true, name: m.name, version: m.version, embeddingDim: m.embeddingDim, languages: pack.languageCodes, graphs });
-      else ctx.out.line(`ok  ${m.name} ${m.version}  ${dir}\n    ${m.embeddingDim}-d, ${m.languages.length} languages (${pack.languageCodes.join(' ')}), graphs on ${[...new Set(graphs.map((g) => g.provider))].join('/')}`);
-      await pack.close();
-    } catch (error) {
-      failed++;
-      if (ctx.flags.json) ctx.out.json({ dir, ok: false, error: (error as Error).message });
-      else ctx.out.line(`BAD ${dir}\n    ${(error as Error).message}`);
-    }
-  }
-  if (!ctx.flags.json) ctx.out.line(`providers in this onnxruntime: ${availableProviders().map((p) => `${p.name}${p.bundled ? '' : ' (needs its libraries)'}`).join(', ')}`);
-  if (failed) process.exitCode = 1;
 }

@@ -10,6 +10,7 @@ import { EngineError, isCancellation } from '../inference/errors.ts';
 import { parse } from './args.ts';
 import * as commands from './commands.ts';
 import * as storeCommands from './storeCommands.ts';
+import { packsCommand } from './packsCommands.ts';
 import { serveCommand } from './serveCommand.ts';
 import { evalCommand } from './evalCommand.ts';
 import { StoreError } from '../main/store/errors.ts';
@@ -28,7 +29,13 @@ Commands
   summarize   condense the input into at most --count concepts
   schedule    a noise schedule's cumulative alphas and inference timesteps as JSON
               (--kind cosine|linear|quadratic|sigmoid, --train-steps, --inference-steps, --spacing)
-  packs       list installed model packs and validate them (every file and graph)
+  packs       list the model packs, fully verified (every file and graph), the default marked with *
+  packs add FOLDER [--name NAME] [--default] [--link] [--force]
+              verify a pack folder and copy it into the user packs folder (--link: use it where it
+              is; --force: replace a pack of that name); --default makes it the default
+  packs remove NAME | packs default [NAME]
+              remove an installed pack (a linked one's folder is kept) | show or set the default
+              (order: --pack, $CONCEPT_STUDIO_PACK, this default, the bundled default; docs/model-pack.md)
   eval        run the held-out suites (resources/eval) on --pack and write a Markdown report with SVG
               charts and report.json to --out (default docs/eval/<pack name>): --suites LIST (of
               roundtrip, translate, next, summarize, expand, segmenters; default all), --limit N items
@@ -77,7 +84,7 @@ const COMMANDS: Record<string, (ctx: commands.CommandContext) => Promise<void> |
   expand: commands.expandCommand,
   summarize: commands.summarizeCommand,
   schedule: commands.scheduleCommand,
-  packs: commands.packsCommand,
+  packs: packsCommand,
   import: storeCommands.importCommand,
   export: storeCommands.exportCommand,
   docs: storeCommands.docsCommand,
@@ -100,8 +107,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const command = COMMANDS[name];
     if (!command) throw new UsageError(`Unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.`);
-    if (rest.length) throw new UsageError(`Unexpected arguments: ${rest.join(' ')} (give at most one FILE).`);
-    await command({ flags, file, out: consoleOutput(), signal: controller.signal });
+    if (rest.length && command !== packsCommand) throw new UsageError(`Unexpected arguments: ${rest.join(' ')} (give at most one FILE).`);
+    await command({ flags, file, args: positionals.slice(1), out: consoleOutput(), signal: controller.signal });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (isCancellation(error)) {

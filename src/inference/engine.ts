@@ -60,6 +60,8 @@ export interface StreamResult {
 export interface OpenEngineOptions {
   provider?: ProviderName;
   threads?: number;
+  /** onnxruntime threads spin while waiting (default false: passive; see GraphOptions.spinWait). */
+  spinWait?: boolean;
   verifyHashes?: boolean;
 }
 

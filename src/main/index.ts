@@ -97,6 +97,14 @@ async function start(): Promise<void> {
   const service = new StudioService({
     store, engine, settingsPath: settingsPathFor(dbPath), version: app.getVersion(), host: 'electron', packsDir: packsDir(),
     log: (m) => console.error(`concept-studio: ${m}`),
+    // Full pack verification (Models page) runs in an engine worker of its own.
+    verifier: () => new EngineHost({ workerUrl: new URL(WORKER_BUNDLE, import.meta.url) }),
+    chooseFolder: async () => {
+      const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+      const options = { title: 'Choose a model pack folder', buttonLabel: 'Choose pack', properties: ['openDirectory' as const] };
+      const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? null : r.filePaths[0] ?? null;
+    },
   });
   registerIpc(ipcMain, service, { isTrustedSender, log: (m) => console.error(`concept-studio: ${m}`) });
 

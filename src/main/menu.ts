@@ -51,6 +51,7 @@ export function buildMenu(state: MenuState): Menu {
       submenu: [
         item('New Document', { command: 'newDocument' }, SHORTCUTS.newDocument),
         item('Library', { command: 'showLibrary' }, SHORTCUTS.showLibrary),
+        item('Model Packs…', { command: 'showModels' }),
         { label: 'Open Recent', submenu: recent },
         { type: 'separator' },
         {

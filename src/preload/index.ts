@@ -10,7 +10,8 @@
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import {
-  channelOf, JOB_EVENT_CHANNEL, MENU_COMMAND_CHANNEL, REQUEST_METHODS, type ConceptStudioApi, type IpcReply, type JobEvent, type MenuCommand, type RequestMethod,
+  channelOf, JOB_EVENT_CHANNEL, MENU_COMMAND_CHANNEL, PACK_EVENT_CHANNEL, REQUEST_METHODS, type ConceptStudioApi, type IpcReply, type JobEvent, type MenuCommand,
+  type PackEvent, type RequestMethod,
 } from '../shared/contract.ts';
 
 function request(method: RequestMethod): (req?: unknown) => Promise<unknown> {
@@ -36,6 +37,7 @@ const api = {
   ...Object.fromEntries(REQUEST_METHODS.map((method) => [method, request(method)])),
   onJobEvent: subscribe<JobEvent>(JOB_EVENT_CHANNEL),
   onMenuCommand: subscribe<MenuCommand>(MENU_COMMAND_CHANNEL),
+  onPackEvent: subscribe<PackEvent>(PACK_EVENT_CHANNEL),
 } as ConceptStudioApi;
 
 contextBridge.exposeInMainWorld('conceptStudio', api);

@@ -46,6 +46,12 @@ export interface PackInfo {
   sampling: SamplingSettings;
   /** T, the diffusion training steps: inference steps can be at most this. */
   trainSteps: number;
+  /**
+   * The pack's LCM design (manifest `lcm.architecture`): "two-tower-diffusion",
+   * "one-tower-diffusion" or "base-mse" (docs/variants.md). Optional until the
+   * engine host fills it in.
+   */
+  architecture?: string;
 }
 
 export interface SamplingSettings {
@@ -166,15 +172,34 @@ export interface ConceptStudioApi {
    * its own buttons and shortcuts.
    */
   onMenuCommand(listener: (command: MenuCommand) => void): () => void;
+
+  /** Model packs (the Models page; docs/app.md, "Model packs"): every pack found, with its state. */
+  listPacks(): Promise<PackList>;
+  /** Electron: the native folder dialog; `path` null when cancelled. The web host has none (BAD_REQUEST): type the path. */
+  choosePackFolder(): Promise<{ path: string | null }>;
+  /**
+   * Verifies the pack folder fully (every hash and graph), then copies it into
+   * the user packs folder (or links it), as `lcm packs add` does. Resolves when
+   * it is installed; `onPackEvent` reports the progress meanwhile.
+   */
+  addPack(req: AddPackRequest): Promise<PackList & { added: string }>;
+  /** Deletes an installed pack (a linked one: forgets the link, the folder stays). Bundled packs are refused. */
+  removePack(req: { name: string }): Promise<PackList>;
+  /** Makes a pack the default (for the app and `lcm`); the app then uses the default (Settings › Model pack empty). */
+  setDefaultPack(req: { name: string }): Promise<PackList>;
+  /** Verifies an installed pack fully (every hash, every graph); the list holds the outcome. */
+  verifyPack(req: { name: string }): Promise<PackList>;
+  onPackEvent(listener: (event: PackEvent) => void): () => void;
 }
 
 /** Request methods (everything but the event subscriptions). */
-export type RequestMethod = Exclude<keyof ConceptStudioApi, 'onJobEvent' | 'onMenuCommand'>;
+export type RequestMethod = Exclude<keyof ConceptStudioApi, 'onJobEvent' | 'onMenuCommand' | 'onPackEvent'>;
 
 /** IPC channel / HTTP path of each request method. */
 export const CHANNEL_PREFIX = 'cs:';
 export const JOB_EVENT_CHANNEL = 'cs:job-event';
 export const MENU_COMMAND_CHANNEL = 'cs:menu-command';
+export const PACK_EVENT_CHANNEL = 'cs:pack-event';
 export const channelOf = (method: RequestMethod): string => `${CHANNEL_PREFIX}${method}`;
 
 /** Every request method, in one list (the preload and the web client build their API from it). */
@@ -185,6 +210,7 @@ export const REQUEST_METHODS = [
   'searchText', 'searchSimilar', 'fidelity',
   'startJob', 'cancelJob',
   'exportDocument',
+  'listPacks', 'choosePackFolder', 'addPack', 'removePack', 'setDefaultPack', 'verifyPack',
 ] as const satisfies readonly RequestMethod[];
 
 // ── additions for the main process, the preload and the web host (docs/app.md) ──
@@ -216,7 +242,9 @@ export type MenuCommand =
   /** Open the language picker for the document's language or the selected concepts'. */
   | { command: 'chooseLanguage'; target: 'document' | 'concept' }
   | { command: 'showShortcuts' }
-  | { command: 'about' };
+  | { command: 'about' }
+  /** The Models page (model packs). */
+  | { command: 'showModels' };
 
 /**
  * Keyboard shortcuts, in Electron accelerator syntax ("CmdOrCtrl" is ⌘ on
@@ -265,3 +293,93 @@ export const WEB_EVENTS_PATH = '/api/events';
 /** The per-run token: in this header on requests, or in this query parameter (the page URL, the WebSocket). */
 export const WEB_TOKEN_HEADER = 'x-concept-studio-token';
 export const WEB_TOKEN_PARAM = 'token';
+
+// ── model packs (docs/app.md, "Model packs") ──
+
+/**
+ * Where a pack was found: shipped with the app (resources/models), installed
+ * in the user packs folder, linked (used where it is), in a
+ * CONCEPT_STUDIO_PACKS folder, or only a path (`lcm serve --pack PATH`,
+ * CONCEPT_STUDIO_PACK).
+ */
+export type PackSource = 'bundled' | 'user' | 'linked' | 'extra' | 'path';
+
+/**
+ * - `verified`: every hash and every graph checked (at install, or Verify) and the files unchanged since;
+ * - `checked`: the manifest and the file sizes are right; hashes and graphs not checked in this run;
+ * - `invalid`: why the pack cannot be used (it names the file and what to do).
+ */
+export type PackValidation =
+  | { state: 'verified'; at: number }
+  | { state: 'checked' }
+  | { state: 'invalid'; code: string; message: string };
+
+export interface InstalledPack {
+  /** The name Settings, `--pack` and the pack methods take (its folder's name, or the name it was linked under). */
+  name: string;
+  source: PackSource;
+  folder: string;
+  /** The manifest's name and version (null when the manifest is unreadable). */
+  packName: string | null;
+  version: string | null;
+  description: string | null;
+  /** Bytes of the pack's files. */
+  bytes: number | null;
+  /** FLORES-200 codes the pack supports. */
+  languages: string[];
+  /** e.g. "two-tower-diffusion". */
+  architecture: string | null;
+  /** One line: sizes of SONAR and the LCM ("SONAR 1024-d, 24+24 layers; LCM 2048-d, 5+13 layers"). */
+  shape: string | null;
+  /** The manifest's provenance, as key/value text. */
+  provenance: Record<string, string>;
+  /** The model card's first paragraph. */
+  modelCard: string | null;
+  validation: PackValidation;
+  /** The default pack (what `lcm` and the app use when nothing else is chosen). */
+  isDefault: boolean;
+  /** The pack the engine has loaded (or is loading). */
+  loaded: boolean;
+  /** Another pack of the same name comes first in the search order, so the name means that one. */
+  shadowed: boolean;
+  /** Installed or linked by the user (bundled and CONCEPT_STUDIO_PACKS packs are not removed here). */
+  removable: boolean;
+}
+
+export interface PackList {
+  packs: InstalledPack[];
+  /** The default pack's name, or null. */
+  defaultPack: string | null;
+  /** Where `addPack` copies packs. */
+  userFolder: string;
+  /** The host has a native folder dialog (choosePackFolder). */
+  folderDialog: boolean;
+  /** The host runs a fixed pack (`lcm serve --pack`): Make default and Load apply to its next start. */
+  pinned: boolean;
+  /** Something to tell the writer about the packs folder (an unreadable packs.json), or null. */
+  problem: string | null;
+}
+
+export interface AddPackRequest {
+  /** The pack folder (the one holding manifest.json): an absolute path, or ~/… on the machine the host runs on. */
+  path: string;
+  /** Install under this name (default: the manifest's). */
+  name?: string;
+  /** Use the pack where it is instead of copying it. */
+  link?: boolean;
+  makeDefault?: boolean;
+  /** Replace an installed pack of the same name. */
+  replace?: boolean;
+}
+
+/** Progress of an addPack: verifying the source, copying (bytes), verifying the copy, done. */
+export interface PackEvent {
+  type: 'packProgress';
+  /** The addPack request's path. */
+  path: string;
+  name: string;
+  phase: 'checking' | 'copying' | 'verifying' | 'done';
+  bytesDone: number;
+  bytesTotal: number;
+  file: string | null;
+}

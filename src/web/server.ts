@@ -5,7 +5,8 @@
  *
  *   POST /api/<method>   JSON body = the request → 200 with the JSON result,
  *                        or an HTTP error status with { error: WireError }
- *   GET  /api/events     WebSocket; every message is one JobEvent as JSON
+ *   GET  /api/events     WebSocket; every message is one JobEvent (it has a jobId)
+ *                        or one PackEvent (type "packProgress") as JSON
  *   GET  /…              the files of out/renderer
  *
  * Security: it listens on 127.0.0.1 only. Every request needs the per-run
@@ -24,7 +25,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { WEB_API_PATH, WEB_EVENTS_PATH, WEB_TOKEN_HEADER, WEB_TOKEN_PARAM, type JobEvent, type WireError } from '../shared/contract.ts';
+import { WEB_API_PATH, WEB_EVENTS_PATH, WEB_TOKEN_HEADER, WEB_TOKEN_PARAM, type JobEvent, type PackEvent, type WireError } from '../shared/contract.ts';
 import { dispatch } from '../main/ipc/dispatch.ts';
 import { contentSecurityPolicy } from '../main/security.ts';
 import { httpStatus } from '../main/services/errors.ts';
@@ -39,7 +40,7 @@ const MAX_SOCKET_MESSAGE = 4096;
 const HEARTBEAT_MS = 30_000;
 
 export interface WebHostOptions {
-  api: StudioApi & { onJobEvent(listener: (event: JobEvent) => void): () => void };
+  api: StudioApi & { onJobEvent(listener: (event: JobEvent) => void): () => void; onPackEvent?(listener: (event: PackEvent) => void): () => void };
   /** out/renderer; null or a missing folder serves a page that says how to build it. */
   rendererDir: string | null;
   /** 0 (default): any free port. */
@@ -228,9 +229,15 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   });
   sockets.on('connection', (ws: WebSocket) => {
     alive.set(ws, true);
-    const off = options.api.onJobEvent((event) => {
+    const send = (event: JobEvent | PackEvent) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));
-    });
+    };
+    const offJobs = options.api.onJobEvent(send);
+    const offPacks = options.api.onPackEvent?.(send);
+    const off = () => {
+      offJobs();
+      offPacks?.();
+    };
     ws.on('pong', () => alive.set(ws, true));
     ws.on('message', () => ws.close(1003, 'This socket only sends job events; requests go to POST /api/<method>.'));
     ws.on('close', off);

@@ -10,10 +10,11 @@
  *
  * The steps share one page and run in order (each builds on the one before).
  */
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, buildRenderer, launchBrowser, skipReason, startWebHost, type Browser, type WebHost } from './harness.ts';
+import { ROOT, TINY_PACK, buildRenderer, launchBrowser, skipReason, startWebHost, type Browser, type WebHost } from './harness.ts';
 
 const skip = skipReason();
 if (skip) console.warn(skip);
@@ -302,5 +303,47 @@ describe.skipIf(skip !== null)('the editor through the web host', () => {
     await shot(page, 'dark-theme');
     expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
     expect(browser.errors).toEqual([]);
+  });
+
+  it('Models: adds a copy of the tiny pack by path, lists it verified, and shows a clear error for a broken one', async () => {
+    const errorsBefore = browser.errors.length;
+    const good = join(host.dir, 'incoming', 'tiny');
+    const broken = join(host.dir, 'incoming', 'broken');
+    cpSync(TINY_PACK, good, { recursive: true });
+    cpSync(TINY_PACK, broken, { recursive: true });
+    rmSync(join(broken, 'decoder.onnx'));
+
+    await page.getByRole('button', { name: 'Models' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Model packs' });
+    const packs = dialog.getByRole('list', { name: 'Model packs' });
+    // lcm serve --pack PATH: the fixture is loaded by path.
+    await packs.getByRole('listitem', { name: 'tiny', exact: true }).waitFor();
+    expect(await packs.getByRole('listitem', { name: 'tiny', exact: true }).locator('.pack-badge').allTextContents()).toEqual(['Loaded', 'Opened by path']);
+
+    await dialog.getByLabel('Pack folder').fill(good);
+    await dialog.getByLabel('Install as').fill('tiny-copy');
+    await dialog.getByRole('button', { name: 'Add pack' }).click();
+    const added = packs.getByRole('listitem', { name: 'tiny-copy' });
+    await added.waitFor({ timeout: 60_000 });
+    expect(await added.getAttribute('data-state')).toBe('verified');
+    expect(await added.locator('.pack-state').textContent()).toMatch(/^Verified: every file and graph checked/);
+    expect(await added.locator('.pack-facts').textContent()).toBe('tiny-fixture 1.0.0 · 2.0 MB · 8 languages · two-tower-diffusion · SONAR 32-d, 2+2 layers; LCM 48-d, 2+2 layers');
+    expect(await added.locator('.pack-badge').allTextContents()).toContain('Installed');
+    expect(await dialog.getByRole('status').first().textContent()).toBe('Added tiny-copy: verified and installed.');
+    expect(existsSync(join(host.dir, 'user-packs', 'tiny-copy', 'decoder.onnx'))).toBe(true);
+    await shot(page, 'models-added');
+
+    await dialog.getByLabel('Pack folder').fill(broken);
+    await dialog.getByLabel('Install as').fill('');
+    await dialog.getByLabel('Pack folder').press('Enter');
+    const alert = dialog.getByRole('alert').filter({ hasText: 'decoder.onnx' });
+    await alert.waitFor({ timeout: 60_000 });
+    expect(await alert.textContent()).toBe(`Model pack \`tiny-fixture\`, file \`decoder.onnx\`: missing (expected at ${join(broken, 'decoder.onnx')}); reinstall or re-export the pack`);
+    expect(await packs.getByRole('listitem').count()).toBe(2);
+    await shot(page, 'models-broken-pack');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    // The refused request is the only thing the console reported (Chromium logs a failed fetch).
+    expect(browser.errors.slice(errorsBefore).filter((e) => !/Failed to load resource: the server responded with a status of 500/.test(e))).toEqual([]);
   });
 });

@@ -42,7 +42,8 @@ export interface WebHost {
 /** Starts `lcm serve --db <tmp>/library.db --pack <pack> --port 0` and waits for its URL. */
 export async function startWebHost(pack = TINY_PACK, dir = mkdtempSync(join(tmpdir(), 'cs-e2e-'))): Promise<WebHost> {
   const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin/lcm.mjs'), 'serve', '--db', join(dir, 'library.db'), '--pack', pack, '--port', '0'], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' },
+    // The user packs folder of this run, never the real ~/.config/Concept Studio/packs (the Models step adds packs).
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', CONCEPT_STUDIO_USER_PACKS: join(dir, 'user-packs') },
   });
   let out = '';
   let err = '';

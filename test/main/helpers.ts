@@ -35,6 +35,8 @@ export function testStudio(options: { pack?: boolean; service?: Partial<StudioSe
     env: options.pack === false ? {} : { CONCEPT_STUDIO_PACK: TINY_PACK },
     log: (m) => logs.push(m),
     embedDelayMs: 20,
+    // Never the real ~/.config/Concept Studio/packs.
+    userPacksDir: join(dir, 'user-packs'),
     ...options.service,
   });
   const events: JobEvent[] = [];

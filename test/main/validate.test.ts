@@ -59,6 +59,12 @@ const GOOD: { [M in RequestMethod]: unknown } = {
   startJob: { kind: 'translate', documentId: ID, conceptIds: [ID2], targetLanguage: 'arb_Arab', seed: 42 },
   cancelJob: { jobId: ID },
   exportDocument: { id: ID, format: 'markdown' },
+  listPacks: undefined,
+  choosePackFolder: null,
+  addPack: { path: '/home/ana/packs/sonar-lcm', name: 'sonar-lcm.v2', link: true, makeDefault: false, replace: true },
+  removePack: { name: 'tiny-fixture' },
+  setDefaultPack: { name: 'Default Pack' },
+  verifyPack: { name: 'tiny' },
 };
 
 /** Malformed payloads of each method, with the message each must produce. */
@@ -134,6 +140,20 @@ const BAD: { [M in RequestMethod]: [unknown, RegExp][] } = {
   ],
   cancelJob: [[{ job: ID }, /req\.job is not a field here/]],
   exportDocument: [[{ id: ID, format: 'pdf' }, /req\.format must be one of "markdown", "text", "json", got "pdf"/]],
+  listPacks: [[{ all: true }, /listPacks: req takes no arguments, got an object/]],
+  choosePackFolder: [['/tmp', /choosePackFolder: req takes no arguments, got "\/tmp"/]],
+  addPack: [
+    [{}, /addPack: req\.path is required/],
+    [{ path: 'packs/tiny' }, /req\.path must be the full path of the pack folder \(starting with \/ or ~\/, or a drive letter on Windows\), got "packs\/tiny"/],
+    [{ path: '/p\u0000x' }, /req\.path must not contain a NUL character/],
+    [{ path: '/'.repeat(LIMITS.packRef + 1) }, /req\.path is 4097 characters long; at most 4096 are allowed for a folder path/],
+    [{ path: '/p', name: '../evil' }, /req\.name must be 1 to 64 letters, digits, '\.', '_', '\+' or '-', starting with a letter or digit, got "\.\.\/evil"/],
+    [{ path: '/p', link: 'yes' }, /req\.link must be true or false, got "yes"/],
+    [{ path: '/p', force: true }, /req\.force is not a field here \(allowed: path, name, link, makeDefault, replace\)/],
+  ],
+  removePack: [[{ name: '../../etc' }, /removePack: req\.name must be a pack name as the Models page lists it \(no slashes\), got "\.\.\/\.\.\/etc"/], [{}, /req\.name is required/]],
+  setDefaultPack: [[{ name: '' }, /req\.name must not be empty/], [{ name: '..' }, /must be a pack name/]],
+  verifyPack: [[{ name: 3 }, /req\.name must be a string, got 3/]],
 };
 
 describe('the validators', () => {
@@ -237,17 +257,24 @@ describe('the IPC adapter', () => {
     expect(ipc.handlers.size).toBe(0);
   });
 
-  it('forwards job events to a window until it is destroyed', () => {
+  it('forwards job and pack events to a window until it is destroyed', () => {
     const listeners = new Set<(e: unknown) => void>();
-    const service = { onJobEvent: (l: (e: unknown) => void) => (listeners.add(l), () => listeners.delete(l)) } as unknown as StudioService;
+    const packListeners = new Set<(e: unknown) => void>();
+    const service = {
+      onJobEvent: (l: (e: unknown) => void) => (listeners.add(l), () => listeners.delete(l)),
+      onPackEvent: (l: (e: unknown) => void) => (packListeners.add(l), () => packListeners.delete(l)),
+    } as unknown as StudioService;
     const sent: unknown[] = [];
     let destroyed = false;
     forwardJobEvents(service, { send: (channel, payload) => sent.push([channel, payload]), isDestroyed: () => destroyed });
     for (const l of listeners) l({ jobId: 'j', type: 'cancelled' });
-    expect(sent).toEqual([['cs:job-event', { jobId: 'j', type: 'cancelled' }]]);
+    const progress = { type: 'packProgress', path: '/p', name: 'p', phase: 'copying', bytesDone: 1, bytesTotal: 2, file: 'encoder.onnx' };
+    for (const l of packListeners) l(progress);
+    expect(sent).toEqual([['cs:job-event', { jobId: 'j', type: 'cancelled' }], ['cs:pack-event', progress]]);
     destroyed = true;
     for (const l of [...listeners]) l({ jobId: 'j', type: 'cancelled' });
-    expect(sent).toHaveLength(1);
+    expect(sent).toHaveLength(2);
     expect(listeners.size).toBe(0);
+    expect(packListeners.size).toBe(0);
   });
 });

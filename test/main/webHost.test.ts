@@ -13,10 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { isWireError, type JobEvent } from '../../src/shared/contract.ts';
+import { isWireError, type JobEvent, type PackEvent } from '../../src/shared/contract.ts';
 import { startWebHost, type WebHost } from '../../src/web/server.ts';
 import { createWebClient, WebBridgeError, type SocketLike } from '../../src/renderer/bridge/webClient.ts';
 import { testStudio, types, type TestStudio } from './helpers.ts';
+import { TINY_PACK } from '../helpers/fixtures.ts';
 
 let t: TestStudio;
 let host: WebHost;
@@ -259,7 +260,22 @@ describe('the web client', () => {
     expect(types(seen.filter((e) => e.jobId === jobId))).toEqual(expect.arrayContaining(['started', 'concept', 'done']));
     expect(connected[0]).toBe(true);
     expect(viaClient.onMenuCommand(() => undefined)).toBeTypeOf('function');
-  });
+
+    // Pack events share the socket: each listener gets its own kind.
+    const packSeen: PackEvent[] = [];
+    const jobSeen: JobEvent[] = [];
+    const offPack = viaClient.onPackEvent((e) => packSeen.push(e));
+    const offJob = viaClient.onJobEvent((e) => jobSeen.push(e));
+    await new Promise((r) => setTimeout(r, 200)); // the socket opens
+    const added = await viaClient.addPack({ path: TINY_PACK, name: 'via-web' });
+    expect(added.added).toBe('via-web');
+    await expect.poll(() => packSeen.at(-1)?.phase).toBe('done');
+    expect([...new Set(packSeen.map((e) => e.phase))]).toEqual(['checking', 'copying', 'verifying', 'done']);
+    expect(packSeen.every((e) => e.type === 'packProgress' && e.name === 'via-web' && e.path === TINY_PACK)).toBe(true);
+    expect(jobSeen).toEqual([]);
+    offPack();
+    offJob();
+  }, 90_000);
 
   it('without a token it refuses before any request; it reconnects its socket after a drop', async () => {
     let fetched = 0;

@@ -36,6 +36,14 @@ export interface GraphOptions {
   provider?: ProviderName;
   /** Intra-op threads; default: onnxruntime's choice (all cores). */
   threads?: number;
+  /**
+   * Let onnxruntime's worker threads spin while they wait for work (its own
+   * default). The engine turns it off: between graph calls the JavaScript
+   * side (search, sampling, tokenizer) needs a core, and on a few cores shared
+   * with the renderer or another job spinning threads take it. Measured in
+   * `npm run bench` (section "waits"; docs/benchmarks.md).
+   */
+  spinWait?: boolean;
 }
 
 /** Which providers this onnxruntime-node build knows about, and which ship inside the package. */
@@ -66,6 +74,8 @@ export class Graph {
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
       ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+      // Session config entries (onnxruntime_session_options_config_keys.h): passive waits unless asked.
+      extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' }, inter_op: { allow_spinning: options.spinWait ? '1' : '0' } } },
     };
     let fallbackReason: string | undefined;
     if (requested !== 'cpu') {

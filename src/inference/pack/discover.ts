@@ -1,56 +1,198 @@
 /**
- * Where packs live and which one is the default. Packs shipped with the app are
- * folders under resources/models; `resources/models/default.json` names the
- * default (`{"pack": "<folder>"}`). CONCEPT_STUDIO_PACK overrides the default
- * with a path; CONCEPT_STUDIO_PACKS adds search folders (path-delimited).
+ * Where packs live and which one is the default.
+ *
+ * Packs are found, in this order (the first of a name wins):
+ * 1. `bundled`: folders under resources/models, shipped with the app;
+ * 2. `user`: folders in the user packs folder (`lcm packs add` copies packs
+ *    there): `<userData>/packs`, i.e. ~/.config/Concept Studio/packs on Linux,
+ *    ~/Library/Application Support/Concept Studio/packs on macOS,
+ *    %APPDATA%\Concept Studio\packs on Windows; CONCEPT_STUDIO_USER_PACKS
+ *    overrides it (tests);
+ * 3. `linked`: packs recorded by `lcm packs add --link` (used where they are);
+ * 4. `extra`: folders under the CONCEPT_STUDIO_PACKS folders (path-delimited).
+ *
+ * A pack's name is its folder's name (a linked pack's: the name it was linked
+ * under). Which pack runs (resolvePackDir): an explicit request (`--pack`, the
+ * app's Settings › Pack), else CONCEPT_STUDIO_PACK, else the user's default
+ * (`packs.json` in the user packs folder: `lcm packs default NAME`), else the
+ * bundled default (`resources/models/default.json`: `{"pack": "<folder>"}`),
+ * else the only pack installed.
+ *
+ * Folders whose name starts with "." are never packs: installs in progress
+ * (`.installing-…`) and removals (`.removing-…`) live there.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, join, posix, resolve, win32 } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PackError } from '../errors.ts';
 
 /** resources/models of this checkout or installation. */
 export const BUNDLED_PACKS_DIR = resolve(fileURLToPath(new URL('../../../resources/models', import.meta.url)));
 
-export function packSearchDirs(env: NodeJS.ProcessEnv = process.env, bundled = BUNDLED_PACKS_DIR): string[] {
-  const extra = (env.CONCEPT_STUDIO_PACKS ?? '').split(delimiter).filter(Boolean);
-  return [bundled, ...extra.map((d) => resolve(d))];
+/** The user packs folder's override (tests, portable installs). */
+export const USER_PACKS_ENV = 'CONCEPT_STUDIO_USER_PACKS';
+/** The user default and the linked packs, in the user packs folder. */
+export const REGISTRY_FILE = 'packs.json';
+
+/**
+ * `<userData>/packs`. userData is Electron's app.getPath('userData') for
+ * "Concept Studio", computed as src/main/store/location.ts computes it (this
+ * layer cannot import src/main; test/cli/packs.test.ts checks the two agree).
+ */
+export function userPacksDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
+  const override = env[USER_PACKS_ENV];
+  if (override) return resolve(override);
+  if (platform === 'win32') return win32.join(env.APPDATA ?? win32.join(home, 'AppData', 'Roaming'), 'Concept Studio', 'packs');
+  if (platform === 'darwin') return posix.join(home, 'Library', 'Application Support', 'Concept Studio', 'packs');
+  const config = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : posix.join(home, '.config');
+  return posix.join(config, 'Concept Studio', 'packs');
+}
+
+/** packs.json: the user's default pack and the packs used where they are (`--link`). */
+export interface PackRegistry {
+  format: 'concept-studio-packs';
+  formatVersion: 1;
+  /** Name of the default pack, or null (then the bundled default). */
+  default: string | null;
+  /** Linked packs: name → absolute folder. */
+  links: Record<string, string>;
+}
+
+export const emptyRegistry = (): PackRegistry => ({ format: 'concept-studio-packs', formatVersion: 1, default: null, links: {} });
+
+/** The registry of a user packs folder; a missing file is an empty registry, an unreadable one says why in `problem`. */
+export function readRegistry(userDir: string): { registry: PackRegistry; problem?: string } {
+  const path = join(userDir, REGISTRY_FILE);
+  if (!existsSync(path)) return { registry: emptyRegistry() };
+  try {
+    const raw = JSON.parse(readFileSync(path, 'utf8')) as Partial<PackRegistry>;
+    if (raw.format !== 'concept-studio-packs' || raw.formatVersion !== 1) throw new Error(`not a version-1 packs file (format ${JSON.stringify(raw.format)}, version ${JSON.stringify(raw.formatVersion)})`);
+    const links: Record<string, string> = {};
+    if (typeof raw.links === 'object' && raw.links !== null && !Array.isArray(raw.links)) {
+      for (const [name, dir] of Object.entries(raw.links)) if (typeof dir === 'string' && dir) links[name] = dir;
+    }
+    return { registry: { ...emptyRegistry(), default: typeof raw.default === 'string' && raw.default ? raw.default : null, links } };
+  } catch (error) {
+    return { registry: emptyRegistry(), problem: `${path} could not be read (${(error as Error).message}); it is ignored until a pack command rewrites it` };
+  }
+}
+
+export type PackSource = 'bundled' | 'user' | 'linked' | 'extra';
+
+export interface FoundPack {
+  /** The name `--pack`, Settings and `lcm packs default` take. */
+  name: string;
+  dir: string;
+  source: PackSource;
+}
+
+export interface PackPlaces {
+  env?: NodeJS.ProcessEnv;
+  /** resources/models (BUNDLED_PACKS_DIR by default). */
+  bundled?: string;
+  /** The user packs folder (userPacksDir(env) by default). */
+  userDir?: string;
+}
+
+const places = (p: PackPlaces = {}) => {
+  const env = p.env ?? process.env;
+  return { env, bundled: p.bundled ?? BUNDLED_PACKS_DIR, userDir: p.userDir ?? userPacksDir(env) };
+};
+
+const extraDirs = (env: NodeJS.ProcessEnv): string[] => (env.CONCEPT_STUDIO_PACKS ?? '').split(delimiter).filter(Boolean).map((d) => resolve(d));
+
+/** The folders searched for pack folders: resources/models, the user packs folder, then CONCEPT_STUDIO_PACKS. */
+export function packSearchDirs(env: NodeJS.ProcessEnv = process.env, bundled = BUNDLED_PACKS_DIR, userDir = userPacksDir(env)): string[] {
+  return [bundled, userDir, ...extraDirs(env)];
+}
+
+function packFolders(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && existsSync(join(dir, e.name, 'manifest.json')))
+    .map((e) => e.name)
+    .sort();
 }
 
 /** Folders that hold a manifest.json, in the search folders. */
 export function listPackDirs(dirs: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const dir of dirs) {
-    if (!existsSync(dir)) continue;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.isDirectory() && existsSync(join(dir, entry.name, 'manifest.json'))) out.push(join(dir, entry.name));
-    }
-  }
-  return out;
+  return dirs.flatMap((dir) => packFolders(dir).map((name) => join(dir, name)));
 }
 
 /**
- * The pack folder to use: `requested` (a path, or the name of a folder in the
- * search folders), else CONCEPT_STUDIO_PACK, else the bundled default.
+ * Every pack, in search order (bundled, user, linked, extra). A linked pack is
+ * listed even when its folder is gone (loading it then says so). Names may
+ * repeat across sources; the first one is the one a name resolves to.
  */
-export function resolvePackDir(requested: string | undefined, env: NodeJS.ProcessEnv = process.env, bundled = BUNDLED_PACKS_DIR): string {
-  const dirs = packSearchDirs(env, bundled);
-  const want = requested ?? env.CONCEPT_STUDIO_PACK;
-  if (want) {
-    if (existsSync(join(want, 'manifest.json')) || want.includes('/') || want.includes('\\')) return resolve(want);
-    const named = listPackDirs(dirs).find((d) => d.endsWith(`/${want}`) || d.endsWith(`\\${want}`));
-    if (named) return named;
-    throw new PackError('PACK_NOT_FOUND', want, undefined, `no pack folder named "${want}" in ${dirs.join(', ')}; pass a path to a pack folder`);
-  }
+export function findPacks(where: PackPlaces = {}): FoundPack[] {
+  const { env, bundled, userDir } = places(where);
+  const out: FoundPack[] = [];
+  for (const name of packFolders(bundled)) out.push({ name, dir: join(bundled, name), source: 'bundled' });
+  for (const name of packFolders(userDir)) out.push({ name, dir: join(userDir, name), source: 'user' });
+  for (const [name, dir] of Object.entries(readRegistry(userDir).registry.links).sort(([a], [b]) => a.localeCompare(b))) out.push({ name, dir, source: 'linked' });
+  for (const extra of extraDirs(env)) for (const name of packFolders(extra)) out.push({ name, dir: join(extra, name), source: 'extra' });
+  return out;
+}
+
+/** The pack a name resolves to (the first of that name in search order). */
+export function findPack(name: string, where: PackPlaces = {}): FoundPack | undefined {
+  return findPacks(where).find((p) => p.name === name);
+}
+
+/** Which pack is the default, and why: the user's choice, else the bundled default.json, else null. */
+export function defaultPackName(where: PackPlaces = {}): { name: string; from: 'user' | 'bundled' } | null {
+  const { bundled, userDir } = places(where);
+  const user = readRegistry(userDir).registry.default;
+  if (user) return { name: user, from: 'user' };
   const marker = join(bundled, 'default.json');
   if (existsSync(marker)) {
-    const name = (JSON.parse(readFileSync(marker, 'utf8')) as { pack?: unknown }).pack;
-    if (typeof name === 'string' && existsSync(join(bundled, name, 'manifest.json'))) return join(bundled, name);
+    try {
+      const name = (JSON.parse(readFileSync(marker, 'utf8')) as { pack?: unknown }).pack;
+      if (typeof name === 'string' && name) return { name, from: 'bundled' };
+    } catch {
+      // A damaged marker of the installation: as if there were none (the only installed pack, or a clear error).
+    }
   }
-  const found = listPackDirs(dirs);
-  if (found.length === 1) return found[0]!;
+  return null;
+}
+
+const looksLikePath = (want: string) => want.includes('/') || want.includes('\\') || want === '.' || want === '..';
+
+/**
+ * The pack folder to use: `requested` (a path, or a pack name), else
+ * CONCEPT_STUDIO_PACK, else the user's default, else the bundled default,
+ * else the only pack installed.
+ */
+export function resolvePackDir(requested: string | undefined, env: NodeJS.ProcessEnv = process.env, bundled = BUNDLED_PACKS_DIR, userDir = userPacksDir(env)): string {
+  const where = { env, bundled, userDir };
+  const searched = () => `${packSearchDirs(env, bundled, userDir).join(', ')}${Object.keys(readRegistry(userDir).registry.links).length ? ' and the linked packs' : ''}`;
+  const want = requested ?? env.CONCEPT_STUDIO_PACK;
+  if (want) {
+    if (looksLikePath(want) || existsSync(join(want, 'manifest.json'))) return resolve(want);
+    const named = findPack(want, where);
+    if (named) return named.dir;
+    throw new PackError('PACK_NOT_FOUND', want, undefined, `no pack folder named "${want}" in ${searched()}; pass a path to a pack folder, or install it with \`lcm packs add FOLDER\``);
+  }
+  const chosen = defaultPackName(where);
+  if (chosen) {
+    const found = findPack(chosen.name, where);
+    if (found) return found.dir;
+    if (chosen.from === 'user') {
+      throw new PackError('PACK_NOT_FOUND', chosen.name, undefined,
+        `the default pack "${chosen.name}" (set in ${join(userDir, REGISTRY_FILE)}) is not installed; choose another with \`lcm packs default NAME\` (\`lcm packs\` lists them)`);
+    }
+  }
+  const found = findPacks(where);
+  if (found.length === 1) return found[0]!.dir;
   throw new PackError('PACK_NOT_FOUND', 'default', undefined,
     found.length === 0
-      ? `no model pack is installed (looked in ${dirs.join(', ')}); pass --pack PATH, e.g. --pack test/fixtures/packs/tiny`
-      : `several packs are installed and none is marked default (${found.join(', ')}); pass --pack`);
+      ? `no model pack is installed (looked in ${searched()}); pass --pack PATH, e.g. --pack test/fixtures/packs/tiny, or install one with \`lcm packs add FOLDER\``
+      : `several packs are installed and none is the default (${found.map((p) => p.name).join(', ')}); choose one with \`lcm packs default NAME\` or pass --pack`);
 }

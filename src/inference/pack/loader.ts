@@ -5,23 +5,23 @@
  * the format requires. Every failure is a PackError naming the pack, the file
  * and the problem.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { Graph, type ProviderName } from '../backend/ort.ts';
 import { PackError } from '../errors.ts';
 import { Normalizer } from '../lcm/normalizer.ts';
 import { ConceptTokenizer } from '../text/tokenizer.ts';
 import { compareSignature, expectedSignature, type GraphRole } from './signatures.ts';
+import { readManifestFile, verifyPackFiles } from './files.ts';
 import type { PackManifest } from './types.ts';
-import { validateManifest } from './validate.ts';
 
 export interface OpenPackOptions {
   /** Execution provider to try first for every graph; CPU is the fallback. */
   provider?: ProviderName;
   /** Intra-op threads per graph. */
   threads?: number;
+  /** onnxruntime threads spin while waiting (default false: passive; see GraphOptions.spinWait). */
+  spinWait?: boolean;
   /**
    * Check SHA-256 of every file (default true). Hashing runs at ~1 GB/s, so a
    * real-size pack (≈6 GB) costs seconds; `false` still checks sizes.
@@ -58,27 +58,8 @@ export class ModelPack {
 
   static async open(dir: string, options: OpenPackOptions = {}): Promise<ModelPack> {
     const folder = resolve(dir);
-    const label = basename(folder);
-    const manifestPath = join(folder, 'manifest.json');
-    let text: string;
-    try {
-      text = await readFile(manifestPath, 'utf8');
-    } catch (error) {
-      const missingDir = await stat(folder).then((s) => !s.isDirectory(), () => true);
-      throw new PackError('PACK_NOT_FOUND', label, missingDir ? undefined : 'manifest.json',
-        missingDir ? `no pack folder at ${folder}` : `cannot read ${manifestPath} (${(error as Error).message}); a pack folder must hold manifest.json`, { cause: error });
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (error) {
-      throw new PackError('PACK_INVALID', label, 'manifest.json', `not valid JSON (${(error as Error).message})`, { cause: error });
-    }
-    const { manifest, problems, newerVersion } = validateManifest(raw);
-    if (!manifest) {
-      throw new PackError(newerVersion ? 'PACK_UNSUPPORTED_VERSION' : 'PACK_INVALID', label, 'manifest.json', problems.join('; '));
-    }
-    await verifyFiles(folder, manifest, options.verifyHashes ?? true);
+    const manifest = await readManifestFile(folder);
+    await verifyPackFiles(folder, manifest, { hashes: options.verifyHashes ?? true });
 
     let tokenizer: ConceptTokenizer;
     try {
@@ -122,7 +103,7 @@ export class ModelPack {
     const file = this.graphFile(role);
     let graph: Graph;
     try {
-      graph = await Graph.open(join(this.dir, file), `${this.name}/${file}`, { provider: this.options.provider, threads: this.options.threads });
+      graph = await Graph.open(join(this.dir, file), `${this.name}/${file}`, { provider: this.options.provider, threads: this.options.threads, spinWait: this.options.spinWait });
     } catch (error) {
       throw new PackError('PACK_INVALID', this.name, file, (error as Error).message, { cause: error });
     }
@@ -161,25 +142,6 @@ export class ModelPack {
     for (const p of pending) {
       const g = await p.catch(() => undefined);
       await g?.release();
-    }
-  }
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-async function verifyFiles(folder: string, manifest: PackManifest, hashes: boolean): Promise<void> {
-  for (const file of manifest.files) {
-    const path = join(folder, file.path);
-    const info = await stat(path).catch(() => undefined);
-    if (!info?.isFile()) throw new PackError('PACK_INVALID', manifest.name, file.path, `missing (expected at ${path}); reinstall or re-export the pack`);
-    if (info.size !== file.bytes) throw new PackError('PACK_INVALID', manifest.name, file.path, `is ${info.size} bytes but the manifest says ${file.bytes}; the file is truncated or was replaced`);
-    if (hashes) {
-      const digest = await sha256File(path);
-      if (digest !== file.sha256) throw new PackError('PACK_INVALID', manifest.name, file.path, `SHA-256 mismatch (file ${digest.slice(0, 12)}…, manifest ${file.sha256.slice(0, 12)}…); the file is corrupt or was modified`);
     }
   }
 }

@@ -180,6 +180,16 @@ export class EngineHost {
     return this.send('providers', {}, {});
   }
 
+  /**
+   * Verifies a pack folder fully (every hash, every graph) in the worker,
+   * without loading it; works with or without a loaded pack. The Models page
+   * uses a host of its own for this, so the writer's engine is not disturbed.
+   */
+  verify(packDir: string, options: CallOptions = {}): Promise<EngineOps['verify']['result']> {
+    if (this.closed) return Promise.reject(new EngineUnavailableError('The engine host was closed.'));
+    return this.send('verify', { packDir, hashes: true }, options);
+  }
+
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = spawn(this.workerUrl);

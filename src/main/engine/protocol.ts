@@ -8,6 +8,7 @@
 import type { SamplingSettings, WireError } from '../../shared/contract.ts';
 import type { ProviderName } from '../../inference/backend/ort.ts';
 import type { GeneratedConcept, Progress, RoundTrip, StreamResult } from '../../inference/engine.ts';
+import type { PackReport } from '../../inference/pack/verify.ts';
 
 /** What the host knows about the loaded pack. */
 export interface PackSummary {
@@ -50,6 +51,8 @@ export interface EngineOps {
   expand: { args: GenerateArgs & { index: number; count: number }; result: StreamResult };
   summarize: { args: GenerateArgs & { maxConcepts: number }; result: StreamResult };
   regenerate: { args: GenerateArgs & { index: number; count: number }; result: { seed: number; candidates: GeneratedConcept[] } };
+  /** Full verification of a pack folder (hashes, every graph's signature) without loading it (src/inference/pack/verify.ts). */
+  verify: { args: { packDir: string; hashes: boolean }; result: PackReport };
   /** Test hook: waits `ms` while honouring cancellation (no model runs). */
   sleep: { args: { ms: number }; result: null };
 }

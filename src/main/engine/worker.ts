@@ -11,6 +11,7 @@ import type { WireError } from '../../shared/contract.ts';
 import { availableProviders } from '../../inference/backend/ort.ts';
 import { ConceptEngine, type ConceptInput, type GeneratedConcept, type GenerationOptions, type StreamResult } from '../../inference/engine.ts';
 import { CancelledError, EngineError, InputError, throwIfCancelled } from '../../inference/errors.ts';
+import { verifyPack } from '../../inference/pack/verify.ts';
 import { packKey } from '../store/embeddings.ts';
 import { detach, type EngineOps, type HostMessage, type OpName, type PackSummary, type WireConcept, type WorkerMessage } from './protocol.ts';
 
@@ -107,6 +108,7 @@ const handlers: { [K in OpName]: (args: EngineOps[K]['args'], ctx: CallContext) 
   expand: (args, ctx) => drain(requireEngine().expand(inputs(args.context), args.index, { ...generationOptions(args, ctx), count: args.count }), ctx),
   summarize: (args, ctx) => drain(requireEngine().summarize(inputs(args.context), { ...generationOptions(args, ctx), maxConcepts: args.maxConcepts }), ctx),
   regenerate: (args, ctx) => requireEngine().regenerate(inputs(args.context), args.index, { ...generationOptions(args, ctx), count: args.count }),
+  verify: (args) => verifyPack(args.packDir, { hashes: args.hashes }),
   async sleep(args, ctx) {
     if (!(args.ms >= 0 && args.ms <= 60_000)) throw new InputError(`sleep: ms must be from 0 to 60000, got ${String(args.ms)}.`);
     await new Promise<void>((resolve) => {

@@ -9,7 +9,7 @@
  * (Electron's security checklist, "validate the sender of all IPC
  * messages"): `isTrustedSender` decides from the sender frame's URL.
  */
-import { channelOf, JOB_EVENT_CHANNEL, REQUEST_METHODS, type IpcReply } from '../../shared/contract.ts';
+import { channelOf, JOB_EVENT_CHANNEL, PACK_EVENT_CHANNEL, REQUEST_METHODS, type IpcReply } from '../../shared/contract.ts';
 import { BridgeError, toWireError } from '../services/errors.ts';
 import type { StudioService } from '../services/studioService.ts';
 import { dispatch } from './dispatch.ts';
@@ -56,14 +56,20 @@ export function registerIpc(ipc: IpcMainLike, service: StudioService, options: I
   };
 }
 
-/** Sends every job event to `target` (a window's webContents) while it lives; returns the unsubscribe. */
+/** Sends every job event and pack event to `target` (a window's webContents) while it lives; returns the unsubscribe. */
 export function forwardJobEvents(service: StudioService, target: EventTarget): () => void {
-  const off = service.onJobEvent((event) => {
+  const forward = (channel: string) => (event: unknown) => {
     if (target.isDestroyed()) {
       off();
       return;
     }
-    target.send(JOB_EVENT_CHANNEL, event);
-  });
+    target.send(channel, event);
+  };
+  const offJobs = service.onJobEvent(forward(JOB_EVENT_CHANNEL));
+  const offPacks = service.onPackEvent(forward(PACK_EVENT_CHANNEL));
+  const off = () => {
+    offJobs();
+    offPacks();
+  };
   return off;
 }

@@ -12,6 +12,7 @@
  */
 import type { ConceptEdit, ConceptStudioApi, ExportFormat, JobOptions, JobRequest, RequestMethod, SamplingSettings, Settings } from '../../shared/contract.ts';
 import { BLOCKS, ORIGINS, type ConceptPatch, type NewConcept } from '../../shared/library.ts';
+import { PACK_NAME_PATTERN } from '../../inference/pack/install.ts';
 import { arr, bool, fail, id, int, isPlainObject, jsonObject, language, none, nullable, num, obj, oneOf, str, type Check } from './checks.ts';
 
 export const LIMITS = {
@@ -120,6 +121,28 @@ const similar: Check<Parameters<ConceptStudioApi['searchSimilar']>[0]> = (value,
   return req;
 };
 
+/** A pack folder on the host's machine: absolute (/…, C:\…, \\server\…) or in the home folder (~/…); a relative path would depend on where the host was started. */
+const packPath: Check<string> = (value, path) => {
+  const p = str({ max: LIMITS.packRef, min: 1, what: 'a folder path' })(value, path);
+  if (p.includes('\0')) return fail(path, 'must not contain a NUL character.');
+  if (!/^(\/|~([/\\]|$)|[A-Za-z]:[/\\]|\\\\)/.test(p)) return fail(path, `must be the full path of the pack folder (starting with / or ~/, or a drive letter on Windows), got ${JSON.stringify(p.slice(0, 200))}.`);
+  return p;
+};
+
+/** The name of a pack that is listed: its folder's name, so no path separators. */
+const packName: Check<string> = (value, path) => {
+  const n = str({ max: 255, min: 1, what: 'a pack name' })(value, path);
+  if (/[/\\\0]/.test(n) || n === '.' || n === '..') return fail(path, `must be a pack name as the Models page lists it (no slashes), got ${JSON.stringify(n.slice(0, 200))}.`);
+  return n;
+};
+
+/** The name to install a pack under (src/inference/pack/install.ts PACK_NAME_PATTERN). */
+const newPackName: Check<string> = (value, path) => {
+  const n = str({ max: 64, min: 1, what: 'a pack name' })(value, path);
+  if (!PACK_NAME_PATTERN.test(n)) return fail(path, `must be 1 to 64 letters, digits, '.', '_', '+' or '-', starting with a letter or digit, got ${JSON.stringify(n)}.`);
+  return n;
+};
+
 /** The payload type of each request method (undefined for those that take none). */
 export type Payload<M extends RequestMethod> = Parameters<ConceptStudioApi[M]> extends [infer P, ...unknown[]] ? P : undefined;
 
@@ -144,6 +167,12 @@ export const VALIDATORS: { [M in RequestMethod]: Check<Payload<M>> } = {
   startJob: jobRequest,
   cancelJob: obj({ jobId: id }),
   exportDocument: obj({ id, format: oneOf(['markdown', 'text', 'json'] as const satisfies readonly ExportFormat[]) }),
+  listPacks: none,
+  choosePackFolder: none,
+  addPack: obj({ path: packPath }, { name: newPackName, link: bool, makeDefault: bool, replace: bool }),
+  removePack: obj({ name: packName }),
+  setDefaultPack: obj({ name: packName }),
+  verifyPack: obj({ name: packName }),
 };
 
 /** Checks the payload of `method`; throws a BAD_REQUEST BridgeError naming the field. */

@@ -7,14 +7,15 @@
  * the methods check what needs the library (a concept in another document,
  * a pack that lacks a language).
  */
+import { resolve } from 'node:path';
 import type {
-  AppInfo, ConceptEdit, ConceptStudioApi, ExportedFile, ExportFormat, Fidelity, JobEvent, JobOptions, JobRequest, RequestMethod,
-  Settings, SimilarHit, TextHit,
+  AddPackRequest, AppInfo, ConceptEdit, ConceptStudioApi, ExportedFile, ExportFormat, Fidelity, JobEvent, JobOptions, JobRequest, PackEvent, PackList,
+  RequestMethod, Settings, SimilarHit, TextHit,
 } from '../../shared/contract.ts';
 import { getLanguage } from '../../shared/languages.ts';
 import type { Candidate, Concept, DocumentInfo, DocumentSummary, Revision } from '../../shared/library.ts';
 import { InputError, isCancellation } from '../../inference/errors.ts';
-import { resolvePackDir } from '../../inference/pack/discover.ts';
+import { resolvePackDir, userPacksDir } from '../../inference/pack/discover.ts';
 import { EngineHost, wireOf } from '../engine/host.ts';
 import type { PackSummary } from '../engine/protocol.ts';
 import { exportDocumentJson } from '../store/jsonFormat.ts';
@@ -24,6 +25,7 @@ import type { ConceptStore } from '../store/store.ts';
 import { Embedder } from './embedder.ts';
 import { BridgeError } from './errors.ts';
 import { JobRunner } from './jobs.ts';
+import { PacksService } from './packsService.ts';
 import { SettingsFile } from './settings.ts';
 import { vectorsFor } from './vectors.ts';
 
@@ -45,6 +47,12 @@ export interface StudioServiceOptions {
   log?: (message: string) => void;
   /** Milliseconds the background embedder waits after a save (tests shorten it). */
   embedDelayMs?: number;
+  /** The user packs folder (default: userPacksDir(env), i.e. <userData>/packs or $CONCEPT_STUDIO_USER_PACKS). */
+  userPacksDir?: string;
+  /** A fresh engine host for one full pack verification (the Electron build passes its worker bundle). */
+  verifier?: () => EngineHost;
+  /** The native folder dialog (Electron); the web host has none. Resolves null when cancelled. */
+  chooseFolder?: () => Promise<string | null>;
 }
 
 type Listener<T> = (value: T) => void;
@@ -87,6 +95,8 @@ export class StudioService implements StudioApi {
   private readonly jobEvents = new Emitter<JobEvent>();
   private readonly recentChanged = new Emitter<void>();
   private readonly settingsChanged = new Emitter<Settings>();
+  private readonly packEvents = new Emitter<PackEvent>();
+  readonly packs: PacksService;
   private readonly log: (message: string) => void;
   private providersCache: Promise<{ available: string[]; running: string | null }> | undefined;
 
@@ -98,6 +108,17 @@ export class StudioService implements StudioApi {
     if (this.settingsFile.problem) this.log(this.settingsFile.problem);
     this.jobs = new JobRunner(this.store, this.engine, this.settingsFile, (e) => this.jobEvents.fire(e));
     this.embedder = new Embedder(this.store, this.engine, () => this.jobs.idle(), this.log, options.embedDelayMs);
+    const env = options.env ?? process.env;
+    this.packs = new PacksService({
+      env,
+      ...(options.packsDir ? { bundled: options.packsDir } : {}),
+      userDir: options.userPacksDir ?? userPacksDir(env),
+      verifier: options.verifier ?? (() => new EngineHost()),
+      loadedFolder: () => this.loadedFolder(),
+      pinned: options.packOverride !== undefined,
+      folderDialog: options.chooseFolder !== undefined,
+      onEvent: (e) => this.packEvents.fire(e),
+    });
     this.loadEngine();
   }
 
@@ -116,7 +137,24 @@ export class StudioService implements StudioApi {
     return this.settingsChanged.on(listener);
   }
 
+  /** Progress of pack installs (the Models page). */
+  onPackEvent(listener: (event: PackEvent) => void): () => void {
+    return this.packEvents.on(listener);
+  }
+
   // ── app and settings ─────────────────────────────────────────────────────
+
+  /** The pack folder the settings name (or the default); throws a PackError when there is none. */
+  private wantedPackDir(): string {
+    const env = this.options.env ?? process.env;
+    return this.options.packOverride ?? resolvePackDir(this.settingsFile.settings.pack ?? undefined, env, this.options.packsDir, this.packs.userDir);
+  }
+
+  /** The folder of the pack the engine has loaded or is loading. */
+  private loadedFolder(): string | null {
+    const s = this.engine.state;
+    return s.state === 'ready' ? s.pack.folder : s.state === 'loading' ? s.packDir : null;
+  }
 
   /** Loads the pack the settings name (or the default); a failure is kept as the engine's state, never thrown. */
   private loadEngine(): void {
@@ -124,7 +162,7 @@ export class StudioService implements StudioApi {
     this.providersCache = undefined;
     let packDir: string;
     try {
-      packDir = this.options.packOverride ?? resolvePackDir(s.pack ?? undefined, this.options.env ?? process.env, this.options.packsDir);
+      packDir = this.wantedPackDir();
     } catch (error) {
       this.engine.fail(wireOf(error));
       return;
@@ -163,6 +201,78 @@ export class StudioService implements StudioApi {
     }
     this.settingsChanged.fire(after);
     return after;
+  }
+
+  // ── model packs (the Models page) ──────────────────────────────────────
+
+  /**
+   * Loads the pack the settings now resolve to if it is not the one loaded
+   * (a new default, a removed pack), or always with `force` (a replaced
+   * pack). Running jobs end as cancelled, as for a change in Settings.
+   */
+  private reloadIfChanged(force = false): void {
+    let wanted: string | null;
+    try {
+      wanted = resolve(this.wantedPackDir());
+    } catch {
+      wanted = null;
+    }
+    const loaded = this.loadedFolder();
+    if (!force && wanted === (loaded === null ? null : resolve(loaded)) && this.engine.state.state !== 'failed') return;
+    this.jobs.cancelAll();
+    this.loadEngine();
+  }
+
+  /** The app follows the default pack from now on (Settings › Model pack empty). */
+  private followDefault(): void {
+    if (this.settingsFile.settings.pack === null) return;
+    this.settingsChanged.fire(this.settingsFile.update({ pack: null }));
+  }
+
+  async listPacks(): Promise<PackList> {
+    return this.packs.list();
+  }
+
+  async choosePackFolder(): Promise<{ path: string | null }> {
+    if (!this.options.chooseFolder) {
+      throw new BridgeError('BAD_REQUEST', 'There is no folder dialog here (the editor runs in a browser): type the full path of the pack folder on the machine that runs `lcm serve`.');
+    }
+    return { path: await this.options.chooseFolder() };
+  }
+
+  async addPack(req: AddPackRequest): Promise<PackList & { added: string }> {
+    const result = await this.packs.add(req);
+    if (req.makeDefault) this.followDefault();
+    const loaded = this.loadedFolder();
+    this.reloadIfChanged(result.replaced && loaded !== null && resolve(loaded) === resolve(result.dir));
+    return { ...(await this.packs.list()), added: result.name };
+  }
+
+  async removePack(req: { name: string }): Promise<PackList> {
+    const found = this.packs.find(req.name);
+    const loaded = this.loadedFolder();
+    if (found && (found.source === 'user' || found.source === 'linked') && loaded !== null && resolve(loaded) === resolve(found.dir)) {
+      // Let go of the pack before its files go (Windows cannot delete files a process has open).
+      this.jobs.cancelAll();
+      this.engine.fail({ name: 'PackError', message: `The model pack ${req.name} was removed.`, code: 'PACK_NOT_FOUND' });
+    }
+    const result = await this.packs.remove(req.name);
+    const chosen = this.settingsFile.settings.pack;
+    if (chosen !== null && (chosen === req.name || resolve(chosen) === resolve(result.removed.dir))) this.followDefault();
+    this.reloadIfChanged();
+    return this.packs.list();
+  }
+
+  async setDefaultPack(req: { name: string }): Promise<PackList> {
+    await this.packs.setDefault(req.name);
+    this.followDefault();
+    this.reloadIfChanged();
+    return this.packs.list();
+  }
+
+  async verifyPack(req: { name: string }): Promise<PackList> {
+    await this.packs.verify(req.name);
+    return this.packs.list();
   }
 
   // ── documents ────────────────────────────────────────────────────────────

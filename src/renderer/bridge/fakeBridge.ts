@@ -9,7 +9,8 @@
  * (`autoRun`) or only when a test calls `emit`.
  */
 import type {
-  AppInfo, ConceptEdit, ConceptStudioApi, ExportedFile, ExportFormat, Fidelity, JobEvent, JobOptions, JobRequest, MenuCommand, Settings, SimilarHit, TextHit,
+  AddPackRequest, AppInfo, ConceptEdit, ConceptStudioApi, ExportedFile, ExportFormat, Fidelity, InstalledPack, JobEvent, JobOptions, JobRequest, MenuCommand,
+  PackEvent, PackList, Settings, SimilarHit, TextHit, WireError,
 } from '../../shared/contract.ts';
 import type { Candidate, Concept, DocumentInfo, DocumentSummary, NewConcept, Revision } from '../../shared/library.ts';
 
@@ -268,6 +269,81 @@ export class FakeBridge implements ConceptStudioApi {
     for (const l of [...this.listeners]) l(clone(event));
   }
 
+  // ── model packs: an in-memory list; tests set `packError` to make the next pack request fail ──
+
+  readonly packs: InstalledPack[] = [fakePack('fake', { source: 'bundled', isDefault: true, loaded: true, removable: false })];
+  /** choosePackFolder's answer (null: cancelled); undefined: no dialog, as in the browser. */
+  folderChoice: string | null | undefined = undefined;
+  /** The next pack request fails with this. */
+  packError: WireError | null = null;
+  readonly packRequests: { method: string; req: unknown }[] = [];
+  private readonly packListeners = new Set<(e: PackEvent) => void>();
+
+  private packList(): PackList {
+    return { packs: clone(this.packs), defaultPack: this.packs.find((p) => p.isDefault)?.name ?? null, userFolder: '/home/writer/.config/Concept Studio/packs', folderDialog: this.folderChoice !== undefined, pinned: false, problem: null };
+  }
+
+  private packCall(method: string, req: unknown): void {
+    this.packRequests.push({ method, req: clone(req) });
+    const error = this.packError;
+    this.packError = null;
+    if (error) throw { ...error };
+  }
+
+  private namedPack(name: string): InstalledPack {
+    const p = this.packs.find((x) => x.name === name);
+    if (!p) throw { name: 'PackError', code: 'PACK_NOT_FOUND', message: `Model pack \`${name}\`: no installed pack has this name.` };
+    return p;
+  }
+
+  async listPacks(): Promise<PackList> {
+    return this.packList();
+  }
+
+  async choosePackFolder(): Promise<{ path: string | null }> {
+    if (this.folderChoice === undefined) throw { name: 'BridgeError', code: 'BAD_REQUEST', message: 'There is no folder dialog here: type the full path.' };
+    return { path: this.folderChoice };
+  }
+
+  async addPack(req: AddPackRequest): Promise<PackList & { added: string }> {
+    this.packCall('addPack', req);
+    const name = req.name ?? req.path.split('/').filter(Boolean).at(-1)!;
+    for (const phase of ['checking', 'copying', 'verifying', 'done'] as const) {
+      const event: PackEvent = { type: 'packProgress', path: req.path, name, phase, bytesDone: phase === 'checking' ? 0 : 2_000_000, bytesTotal: 2_000_000, file: null };
+      for (const l of [...this.packListeners]) l(event);
+    }
+    if (req.makeDefault) for (const p of this.packs) p.isDefault = false;
+    this.packs.push(fakePack(name, { source: req.link ? 'linked' : 'user', folder: req.link ? req.path : `/home/writer/.config/Concept Studio/packs/${name}`, isDefault: Boolean(req.makeDefault), validation: { state: 'verified', at: this.now() } }));
+    return { ...this.packList(), added: name };
+  }
+
+  async removePack(req: { name: string }): Promise<PackList> {
+    this.packCall('removePack', req);
+    const p = this.namedPack(req.name);
+    this.packs.splice(this.packs.indexOf(p), 1);
+    return this.packList();
+  }
+
+  async setDefaultPack(req: { name: string }): Promise<PackList> {
+    this.packCall('setDefaultPack', req);
+    const target = this.namedPack(req.name);
+    for (const p of this.packs) p.isDefault = p === target;
+    this.settings.pack = null;
+    return this.packList();
+  }
+
+  async verifyPack(req: { name: string }): Promise<PackList> {
+    this.packCall('verifyPack', req);
+    const p = this.namedPack(req.name);
+    if (p.validation.state !== 'invalid') p.validation = { state: 'verified', at: this.now() };
+    return this.packList();
+  }
+
+  onPackEvent(listener: (event: PackEvent) => void): () => void {
+    this.packListeners.add(listener);
+    return () => this.packListeners.delete(listener);
+  }
+
   /** Adds candidates for a concept as a regenerate job would (returns them with their ids). */
   addCandidates(conceptId: string, texts: string[], jobId: string): Candidate[] {
     const { concept } = this.locate(conceptId);
@@ -278,4 +354,16 @@ export class FakeBridge implements ConceptStudioApi {
     this.candidates.push(...made);
     return made;
   }
+}
+
+/** A pack as the list shows it, with the tiny fixture's facts. */
+export function fakePack(name: string, over: Partial<InstalledPack> = {}): InstalledPack {
+  return {
+    name, source: 'user', folder: `/packs/${name}`, packName: name, version: '1.0.0', description: 'Random weights for tests.', bytes: 2_102_861,
+    languages: ['eng_Latn', 'fra_Latn', 'deu_Latn', 'rus_Cyrl', 'zho_Hans', 'jpn_Jpan', 'arb_Arab', 'hin_Deva'],
+    architecture: 'two-tower-diffusion', shape: 'SONAR 32-d, 2+2 layers; LCM 48-d, 2+2 layers',
+    provenance: { createdBy: 'recipe/fixtures/make_tiny_pack.py', weights: 'random, seed 1234' },
+    modelCard: 'This pack exists so that the engine tests can run every ONNX graph.', validation: { state: 'checked' },
+    isDefault: false, loaded: false, shadowed: false, removable: true, ...over,
+  };
 }

@@ -20,7 +20,7 @@
  */
 import {
   REQUEST_METHODS, WEB_API_PATH, WEB_EVENTS_PATH, WEB_TOKEN_HEADER, WEB_TOKEN_PARAM, isWireError,
-  type ConceptStudioApi, type JobEvent, type RequestMethod, type WireError,
+  type ConceptStudioApi, type JobEvent, type PackEvent, type RequestMethod, type WireError,
 } from '../../shared/contract.ts';
 
 /** What the client needs of fetch's response. */
@@ -127,8 +127,9 @@ export function createWebClient(options: WebClientOptions = {}): ConceptStudioAp
     return body === null ? undefined : body;
   }
 
-  // ── job events over one WebSocket ──────────────────────────────────────
-  const listeners = new Set<(event: JobEvent) => void>();
+  // ── job and pack events over one WebSocket ─────────────────────────────
+  // A JobEvent has a jobId; a PackEvent is { type: 'packProgress', … }. Each listener gets its own kind.
+  const listeners = new Set<(event: JobEvent | PackEvent) => void>();
   let socket: SocketLike | undefined;
   let retryMs = RECONNECT_FIRST_MS;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -143,9 +144,9 @@ export function createWebClient(options: WebClientOptions = {}): ConceptStudioAp
       options.onConnectionChange?.(true);
     };
     s.onmessage = (message) => {
-      let event: JobEvent;
+      let event: JobEvent | PackEvent;
       try {
-        event = JSON.parse(String(message.data)) as JobEvent;
+        event = JSON.parse(String(message.data)) as JobEvent | PackEvent;
       } catch {
         return;
       }
@@ -179,14 +180,24 @@ export function createWebClient(options: WebClientOptions = {}): ConceptStudioAp
     s?.close();
   }
 
+  const subscribe = (listener: (event: JobEvent | PackEvent) => void): (() => void) => {
+    listeners.add(listener);
+    connect();
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0) disconnect();
+    };
+  };
   const api: Partial<ConceptStudioApi> = {
     onJobEvent(listener) {
-      listeners.add(listener);
-      connect();
-      return () => {
-        listeners.delete(listener);
-        if (listeners.size === 0) disconnect();
-      };
+      return subscribe((event) => {
+        if ('jobId' in event) listener(event);
+      });
+    },
+    onPackEvent(listener) {
+      return subscribe((event) => {
+        if (event.type === 'packProgress') listener(event);
+      });
     },
     onMenuCommand() {
       return () => undefined;

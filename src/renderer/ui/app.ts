@@ -23,6 +23,7 @@ import { JobBar } from './jobBar.ts';
 import { createLanguagePicker } from './languagePicker.ts';
 import { Library } from './library.ts';
 import { showModal } from './modal.ts';
+import { openModelsPage } from './modelsPage.ts';
 import { loadPrefs, savePrefs, type Prefs } from './prefs.ts';
 import { settingsDialog } from './settingsDialog.ts';
 import { matchesAccelerator, shortcutsHelp } from './shortcuts.ts';
@@ -44,12 +45,13 @@ export class App {
   private readonly title = h('h1', { class: 'doc-heading' });
   private readonly notice = h('p', { class: 'notice', role: 'alert', hidden: true });
   private readonly announcer = h('p', { class: 'visually-hidden', role: 'status' });
-  private readonly packLanguages: string[];
+  private packLanguages: string[];
+  private readonly packInfo = h('span', { class: 'pack-info', title: 'The model pack in use' });
   private lastJobs: unknown = null;
   private lastSaveStatus = 'saved';
   private libraryTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly root: HTMLElement, private readonly api: ConceptStudioApi, private readonly info: AppInfo, private settings: Settings) {
+  constructor(private readonly root: HTMLElement, private readonly api: ConceptStudioApi, private info: AppInfo, private settings: Settings) {
     this.packLanguages = 'error' in info.pack ? [] : info.pack.languages;
     this.library = new Library({
       api,
@@ -82,11 +84,13 @@ export class App {
       : null;
     const header = h('header', { class: 'topbar' },
       h('span', { class: 'brand' }, 'Concept Studio'),
-      h('span', { class: 'pack-info', title: 'The model pack in use' }, 'error' in this.info.pack ? 'no pack' : `${this.info.pack.name} ${this.info.pack.version} · ${this.info.provider}`),
+      this.packInfo,
       h('button', { type: 'button', onclick: () => void this.exportDocument('markdown') }, 'Export'),
+      h('button', { type: 'button', onclick: () => void this.openModels(), title: 'Model packs: add, remove, choose the default' }, 'Models'),
       h('button', { type: 'button', onclick: () => void this.openSettings() }, 'Settings'));
     const main = h('main', { class: 'editor-pane', 'aria-label': 'Editor' },
       h('div', { class: 'doc-head' }, this.title, this.toolbar.saveState, this.toolbar.viewSwitch), this.toolbar.element, this.jobBar.element, this.notice, this.editorHost);
+    this.showPackInfo();
     replace(this.root, header, h('div', { class: 'workspace' }, this.library.element, main, this.inspector.element), this.announcer);
     if (packNote) this.showNotice(packNote);
     this.api.onMenuCommand((c) => void this.menu(c));
@@ -294,6 +298,28 @@ export class App {
     this.announce('Settings saved.');
   }
 
+  private showPackInfo(): void {
+    this.packInfo.textContent = 'error' in this.info.pack ? 'no pack' : `${this.info.pack.name} ${this.info.pack.version} · ${this.info.provider}`;
+  }
+
+  /** The Models page; after a change of the loaded pack, what the app shows about the engine is read again. */
+  private async openModels(): Promise<void> {
+    await openModelsPage({
+      api: this.api,
+      changed: async () => {
+        try {
+          [this.info, this.settings] = await Promise.all([this.api.appInfo(), this.api.getSettings()]);
+          this.packLanguages = 'error' in this.info.pack ? [] : this.info.pack.languages;
+          this.showPackInfo();
+          if ('error' in this.info.pack) this.showNotice(`No model pack is loaded: ${this.info.pack.error}`);
+          else this.notice.hidden = true;
+        } catch (error) {
+          this.showNotice(`Could not read the engine's state: ${errorText(error)}`);
+        }
+      },
+    });
+  }
+
   private async exportDocument(format: ExportFormat): Promise<void> {
     if (!this.document || !this.editor) return;
     try {
@@ -331,6 +357,7 @@ export class App {
       case 'cancelJob': this.cancelLatest(); return;
       case 'chooseLanguage': return this.chooseConceptLanguage();
       case 'showShortcuts': await showModal({ title: 'Keyboard shortcuts', body: [shortcutsHelp()] }); return;
+      case 'showModels': return this.openModels();
       case 'about': await showModal({ title: 'About Concept Studio', body: [h('p', {}, `Version ${this.info.version}. Model pack: ${'error' in this.info.pack ? 'none' : `${this.info.pack.name} ${this.info.pack.version}`}. Running on ${this.info.provider} (${this.info.providers.join(', ')}).`)] }); return;
     }
   }

@@ -24,6 +24,16 @@ function optionalNumber(input: HTMLInputElement, what: string, check: (n: number
   return n;
 }
 
+/** How Settings names a pack's LCM design (docs/variants.md); unknown names are shown as they are. */
+function architectureName(architecture: string): string {
+  const names: Record<string, string> = {
+    'two-tower-diffusion': 'Two-Tower diffusion',
+    'one-tower-diffusion': 'One-Tower diffusion',
+    'base-mse': 'Base-LCM (deterministic: Regenerate gives one candidate; diffusion steps and guidance do not apply)',
+  };
+  return names[architecture] ?? architecture;
+}
+
 /** Shows the settings; resolves with what was saved, or null when cancelled. */
 export async function settingsDialog(options: { info: AppInfo; settings: Settings; prefs: Prefs; save: (patch: Partial<Settings>) => Promise<Settings> }): Promise<{ settings: Settings; prefs: Prefs } | null> {
   const { info, settings, prefs } = options;
@@ -51,7 +61,7 @@ export async function settingsDialog(options: { info: AppInfo; settings: Setting
       h('fieldset', {}, h('legend', {}, 'Engine'),
         h('label', { class: 'field' }, 'Model pack ', pack),
         h('label', { class: 'field' }, 'Device ', provider),
-        h('p', { class: 'hint' }, `Running on ${info.provider}. A pack or device change applies to the next job.`)),
+        h('p', { class: 'hint' }, `Running on ${info.provider}${'error' in info.pack || !info.pack.architecture ? '' : `; the pack's LCM is ${architectureName(info.pack.architecture)}`}. A pack or device change applies to the next job. Add, remove and choose the default pack in Models.`)),
       h('fieldset', {}, h('legend', {}, 'Sampling'), steps.element, guidance.element, seed.element),
       h('fieldset', {}, h('legend', {}, 'Actions'), counts.continueCount.element, counts.expandCount.element, counts.regenerateCount.element),
       h('fieldset', {}, h('legend', {}, 'Appearance and language'),
