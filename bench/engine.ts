@@ -57,7 +57,7 @@ function shapeOf(e: ConceptEngine): string {
   const m = e.pack.manifest;
   const s = m.sonar;
   const l = m.lcm;
-  return `SONAR d ${s.encoder.modelDim} ${s.encoder.layers}+${s.decoder.layers}, vocab ${m.tokenizer.vocabSize}; LCM D ${l.contextualizer.modelDim} ${l.contextualizer.layers}+${l.denoiser.layers}`;
+  return `SONAR d ${s.encoder.modelDim} ${s.encoder.layers}+${s.decoder.layers}, vocab ${m.tokenizer.vocabSize}; LCM ${l.architecture} D ${l.contextualizer.modelDim} ${l.contextualizer.layers}${l.denoiser ? `+${l.denoiser.layers}` : ''}`;
 }
 
 /** Generates `count` concepts after `context` (no stopping rule), each appended as the engine's loop does. */

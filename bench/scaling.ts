@@ -27,6 +27,7 @@ import { stack } from '../src/inference/tensor.ts';
 import { lineChartSvg } from './charts.ts';
 import { ENGINE_OPTIONS, fmt, loadAverage, machineLine, median, SPIN_WAIT, table, THREADS, WAITS_SUFFIX } from './measure.ts';
 import { ROOT, SHAPE_PACK, torchScaling, type ScalingPoint, type TorchStatus } from './torch.ts';
+import { twoTowerSpec } from '../src/inference/pack/types.ts';
 
 export const SIZES = [10, 50, 100, 250, 500, 1000, 2000];
 /** Concepts timed per point (the median is reported): 5 where a concept is cheap, 1 where the cache-less variants take seconds each. */
@@ -92,7 +93,7 @@ function point(size: number, times: number[], prefillMs: number): ScalingPoint {
 async function uncachedConcept(engine: ConceptEngine, vectors: readonly Float32Array[], seed: number): Promise<Float32Array> {
   const m = engine.pack.manifest;
   const c = m.lcm.contextualizer;
-  const d = m.lcm.denoiser;
+  const d = twoTowerSpec(m).denoiser; // the uncached emulation replays the Two-Tower graphs
   const E = m.embeddingDim;
   const [ctxGraph, crossGraph, denoiser] = await Promise.all([engine.pack.graph('contextualizer'), engine.pack.graph('denoiserContext'), engine.pack.graph('denoiser')]);
   // Contextualizer over the whole document, in the engine's 256-row chunks (a cache lives within this pass only).

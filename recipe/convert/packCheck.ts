@@ -12,6 +12,7 @@ import { f32, i64, type TensorValue } from '../../src/inference/backend/ort.ts';
 import { ModelPack } from '../../src/inference/pack/loader.ts';
 import { SonarDecoder } from '../../src/inference/sonar/decoder.ts';
 import { SonarEncoder } from '../../src/inference/sonar/encoder.ts';
+import { twoTowerSpec } from '../../src/inference/pack/types.ts';
 
 export interface ConvertedReference {
   pack: string;
@@ -124,7 +125,7 @@ export async function measurePack(packDir: string, ref: ConvertedReference): Pro
     const contextualizerMaxAbs = maxAbs(hidden, ref.contextualizer.hidden.flat());
 
     // Denoiser: cross keys from denoiser_context, one guided batch with shared keys.
-    const dn = m.lcm.denoiser;
+    const dn = twoTowerSpec(m).denoiser;
     const ddh = dn.modelDim / dn.heads;
     const M = ref.denoiser.context.length;
     const kv = await (await pack.graph('denoiserContext')).run({ context: f32(Float32Array.from(ref.denoiser.context.flat()), [1, M, dn.modelDim]) });

@@ -20,6 +20,9 @@ caches) works. A graph over 2 GB is written with ONNX external data
 (``<graph>.onnx.data``, listed in ``files``); ``external_data=True`` forces that
 path so it can be tested with a small model.
 
+Base-LCM (``base_lcm.BaseLCM``) and One-Tower (``one_tower.OneTowerLCM``) modules go through
+the same two functions; their LCM graphs and manifest section come from export_variants.py.
+
 Verify a written pack (checker + hashes):  cd recipe && /usr/bin/python3 -m lcmref.export_pack --verify ../test/fixtures/packs/tiny
 """
 import argparse
@@ -152,7 +155,10 @@ def _dummy_kv(batch: int, heads: int, length: int, head_dim: int, layers: int) -
 
 def export_graphs(out_dir: str, encoder: SonarEncoder, decoder: SonarDecoder, lcm: TwoTowerLCM,
                   external_data: bool = False) -> List[str]:
-    """Export the five graphs with dummy inputs of distinct sizes (B=2, T=3, P=2, M=4) so no size is baked in."""
+    """Export the five graphs with dummy inputs of distinct sizes (B=2, T=3, P=2, M=4) so no size is baked in.
+
+    A Base-LCM or One-Tower ``lcm`` gets its own LCM graphs (export_variants.py, docs/variants.md).
+    """
     written: List[str] = []
     ec, dc, lc = encoder.cfg, decoder.cfg, lcm.cfg
     ids = torch.tensor([[5, 6, 7], [8, 9, 0]], dtype=torch.long)
@@ -173,6 +179,10 @@ def export_graphs(out_dir: str, encoder: SonarEncoder, decoder: SonarDecoder, lc
     written += export_graph(
         DecoderGraph(decoder), (ids, emb, *_dummy_kv(2, dc.heads, 2, dc.model_dim // dc.heads, dc.layers)),
         out_dir, "decoder.onnx", ["input_ids", "sentence_embedding", *past], ["logits", *present], axes, external_data)
+
+    if not isinstance(lcm, TwoTowerLCM):
+        from .export_variants import export_lcm_graphs
+        return written + export_lcm_graphs(out_dir, lcm, external_data)
 
     past = kv_names("past", lc.context_layers)
     present = kv_names("present", lc.context_layers)
@@ -251,6 +261,23 @@ def manifest_fields(
     ec, dc, lc = encoder.cfg, decoder.cfg, lcm.cfg
     if dc.model_dim != lc.embedding_dim or ec.model_dim != lc.embedding_dim:
         raise ValueError(f"encoder ({ec.model_dim}), decoder ({dc.model_dim}) and LCM ({lc.embedding_dim}) dims must agree")
+    if not isinstance(lcm, TwoTowerLCM):  # Base-LCM / One-Tower: docs/variants.md
+        from .export_variants import lcm_manifest_section
+        lcm_section = {**lcm_manifest_section(lcm, schedule, sampling),
+                       "normalizer": {"file": "normalizer.json", "kind": "robust-scaler"},
+                       "stopping": stopping, "instructions": instructions}
+    else:
+        lcm_section = {
+            "architecture": "two-tower-diffusion",
+            "contextualizer": {"file": "contextualizer.onnx", "modelDim": lc.model_dim, "layers": lc.context_layers,
+                               "heads": lc.heads, "ffnDim": lc.ffn_dim, "maxContext": lc.max_context,
+                               "ropeTheta": lc.rope_theta},
+            "denoiser": {"file": "denoiser.onnx", "contextFile": "denoiser_context.onnx", "modelDim": lc.model_dim,
+                         "layers": lc.denoiser_layers, "heads": lc.heads, "ffnDim": lc.ffn_dim,
+                         "timestepDim": lc.timestep_dim},
+            "normalizer": {"file": "normalizer.json", "kind": "robust-scaler"},
+            "schedule": schedule, "sampling": sampling, "stopping": stopping, "instructions": instructions,
+        }
     return {
         "format": "concept-studio-pack", "formatVersion": 1, "name": name, "version": version, "description": description,
         "embeddingDim": lc.embedding_dim,
@@ -263,17 +290,7 @@ def manifest_fields(
             "decoder": {"file": "decoder.onnx", "modelDim": dc.model_dim, "layers": dc.layers, "heads": dc.heads,
                         "ffnDim": dc.ffn_dim, "maxPositions": dc.max_positions, "maxLength": decoder_max_length},
         },
-        "lcm": {
-            "architecture": "two-tower-diffusion",
-            "contextualizer": {"file": "contextualizer.onnx", "modelDim": lc.model_dim, "layers": lc.context_layers,
-                               "heads": lc.heads, "ffnDim": lc.ffn_dim, "maxContext": lc.max_context,
-                               "ropeTheta": lc.rope_theta},
-            "denoiser": {"file": "denoiser.onnx", "contextFile": "denoiser_context.onnx", "modelDim": lc.model_dim,
-                         "layers": lc.denoiser_layers, "heads": lc.heads, "ffnDim": lc.ffn_dim,
-                         "timestepDim": lc.timestep_dim},
-            "normalizer": {"file": "normalizer.json", "kind": "robust-scaler"},
-            "schedule": schedule, "sampling": sampling, "stopping": stopping, "instructions": instructions,
-        },
+        "lcm": lcm_section,
     }
 
 

@@ -20,18 +20,29 @@ Cosines are taken in raw (denormalized) space, like the reference.
 Randomness: one ``lcmref.rng.Rng`` for the whole run; ``ddim.sample_next``
 draws each concept's noise from it, so the engine (same RNG, same order)
 reproduces a run exactly.
+
+The other LCM variants (docs/variants.md) run through the same loop:
+``make_context`` picks the context of the model's architecture. One-Tower
+(``OneTowerContext``) caches the clean rows' keys/values and runs the whole
+tower for the noisy row at every denoising step; Base-LCM (``BaseContext``) is
+deterministic: the next concept is the regression output after the last row,
+no scheduler, no noise, nothing drawn from the RNG.
 """
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .base_lcm import BaseLCM
 from .ddim import DDIMScheduler, DenoiseFn, sample_next
+from .one_tower import OneTowerLCM
 from .rng import Rng
 from .two_tower import SonarNormalizer, TwoTowerLCM
+
+AnyLCM = Union[TwoTowerLCM, OneTowerLCM, BaseLCM]
 
 
 @dataclass
@@ -119,11 +130,80 @@ class ConceptContext:
         return denoise
 
 
-def _scheduler_ready(scheduler: DDIMScheduler, opts: GenerationOptions) -> List[int]:
+class OneTowerContext:
+    """One-Tower: per-layer keys/values of the clean rows (exact to cache: clean rows never see noisy ones)."""
+
+    def __init__(self, model: OneTowerLCM):
+        self.model = model
+        self.keys, self.values = model.empty_cache(1)
+
+    @property
+    def rows(self) -> int:
+        return self.keys[0].shape[2]
+
+    def feed(self, normalized: Tensor) -> None:
+        """Append normalized clean concept vectors [T, E] (T may be 0)."""
+        if normalized.shape[0] == 0:
+            return
+        self.keys, self.values = self.model.context(normalized.unsqueeze(0), self.keys, self.values)
+
+    def denoise_fn(self) -> DenoiseFn:
+        """Conditional rows see every clean row, unconditional rows none (only themselves); one batch."""
+        model, p = self.model, self.rows
+
+        def denoise(latents: Tensor, timestep: int, with_uncond: bool) -> Tuple[Tensor, Optional[Tensor]]:
+            n = latents.shape[0]
+            cond = torch.ones(n, p)
+            if not with_uncond:
+                t = torch.full((n,), timestep, dtype=torch.long)
+                return model.denoise(latents, t, self.keys, self.values, cond), None
+            t = torch.full((2 * n,), timestep, dtype=torch.long)
+            x0 = model.denoise(torch.cat([latents, latents]), t, self.keys, self.values, torch.cat([cond, torch.zeros(n, p)]))
+            return x0[:n], x0[n:]
+
+        return denoise
+
+
+class BaseContext:
+    """Base-LCM: the key/value cache and the prediction made after the last row (normalized)."""
+
+    def __init__(self, model: BaseLCM):
+        self.model = model
+        self.keys, self.values = model.empty_cache(1)
+        self.prediction: Optional[Tensor] = None
+
+    def feed(self, normalized: Tensor) -> None:
+        if normalized.shape[0] == 0:
+            return
+        pred, self.keys, self.values = self.model.step(normalized.unsqueeze(0), self.keys, self.values)
+        self.prediction = pred[0, -1]
+
+    def predict(self) -> Tensor:
+        if self.prediction is None:
+            raise ValueError("the Base-LCM predicts the concept after the last one it has seen: give at least one concept")
+        return self.prediction
+
+
+def make_context(model: AnyLCM) -> Union[ConceptContext, OneTowerContext, BaseContext]:
+    """The generation context of the model's architecture."""
+    if isinstance(model, BaseLCM):
+        return BaseContext(model)
+    if isinstance(model, OneTowerLCM):
+        return OneTowerContext(model)
+    return ConceptContext(model)
+
+
+def _scheduler_ready(scheduler: Optional[DDIMScheduler], opts: GenerationOptions) -> List[int]:
+    if scheduler is None:
+        return []
     return [int(t) for t in scheduler.set_timesteps(opts.inference_steps, exact=opts.exact_spacing)]
 
 
-def _sample(ctx: ConceptContext, scheduler: DDIMScheduler, opts: GenerationOptions, rng: Rng, candidates: int) -> Tensor:
+def _sample(ctx: Any, scheduler: Optional[DDIMScheduler], opts: GenerationOptions, rng: Rng, candidates: int) -> Tensor:
+    """[candidates, E] normalized: the diffusion loop, or the Base-LCM's one deterministic prediction repeated."""
+    if isinstance(ctx, BaseContext):
+        return ctx.predict().unsqueeze(0).repeat(candidates, 1)
+    assert scheduler is not None, "diffusion LCMs need a scheduler"
     return sample_next(
         ctx.denoise_fn(), scheduler, candidates=candidates, dim=ctx.model.cfg.embedding_dim, rng=rng,
         guidance_scale=opts.guidance_scale, guidance_rescale=opts.guidance_rescale,
@@ -137,7 +217,7 @@ def _cos(a: Tensor, b: Tensor) -> float:
 
 @torch.no_grad()
 def generate(
-    model: TwoTowerLCM, normalizer: SonarNormalizer, scheduler: DDIMScheduler, prompt: Tensor,
+    model: AnyLCM, normalizer: SonarNormalizer, scheduler: Optional[DDIMScheduler], prompt: Tensor,
     opts: GenerationOptions, rng: Rng, eot_vector: Optional[Tensor] = None,
 ) -> GenerationResult:
     """Continue ``prompt`` (raw concept vectors [N, E]) until a stop criterion; see the module docstring."""
@@ -145,7 +225,7 @@ def generate(
         raise ValueError(f"max_concepts must be >= 1, got {opts.max_concepts}")
     start = time.perf_counter()
     timesteps = _scheduler_ready(scheduler, opts)
-    ctx = ConceptContext(model)
+    ctx = make_context(model)
     ctx.feed(normalizer.normalize(prompt))
     previous: Optional[Tensor] = prompt[-1] if prompt.shape[0] else None
     out: List[Tensor] = []
@@ -175,7 +255,7 @@ def generate(
 
 @torch.no_grad()
 def regenerate(
-    model: TwoTowerLCM, normalizer: SonarNormalizer, scheduler: DDIMScheduler, prompt: Tensor,
+    model: AnyLCM, normalizer: SonarNormalizer, scheduler: Optional[DDIMScheduler], prompt: Tensor,
     opts: GenerationOptions, rng: Rng, candidates: int,
 ) -> GenerationResult:
     """Several samples for ONE next concept in one batch: [candidates, E] raw, noise drawn row-major for all."""
@@ -183,7 +263,7 @@ def regenerate(
         raise ValueError(f"candidates must be >= 1, got {candidates}")
     start = time.perf_counter()
     timesteps = _scheduler_ready(scheduler, opts)
-    ctx = ConceptContext(model)
+    ctx = make_context(model)
     ctx.feed(normalizer.normalize(prompt))
     x = normalizer.denormalize(_sample(ctx, scheduler, opts, rng, candidates))
     return GenerationResult(x, "candidates", timesteps=timesteps, seconds=time.perf_counter() - start)

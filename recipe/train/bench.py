@@ -3,11 +3,14 @@
 Runs full training steps (forward, backward, AdamW) of the ``sonar`` and
 ``lcm`` stages' default models on batches shaped like real ones (random
 tokens / vectors: speed does not depend on the values) and prints seconds per
-step, steps/s and tokens (concepts)/s for each thread count asked for.
+step, steps/s and tokens (concepts)/s for each thread count and precision
+asked for (``bf16``: the forward pass under bf16 autocast, as ``--precision
+bf16`` trains; on CPUs with AMX/AVX512-BF16 oneDNN runs it natively).
 
-    cd recipe && /usr/bin/python3 -m train.bench --threads 1 2 --seconds 40
+    cd recipe && /usr/bin/python3 -m train.bench --threads 1 2 --precision fp32 bf16 --seconds 40
 """
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -24,7 +27,11 @@ from .loop import param_groups  # noqa: E402
 from .sonar import IGNORE, SonarAutoencoder, SonarTrainConfig  # noqa: E402
 
 
-def bench_sonar(seconds: float, vocab: int, mean_len: int) -> str:
+def _autocast(precision: str):  # noqa: ANN202
+    return torch.autocast(device_type="cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
+
+
+def bench_sonar(seconds: float, vocab: int, mean_len: int, precision: str = "fp32") -> str:
     cfg = SonarTrainConfig()
     net = SonarAutoencoder(cfg, vocab)
     opt = torch.optim.AdamW(param_groups(net, cfg.weight_decay), lr=1e-4)
@@ -37,8 +44,9 @@ def bench_sonar(seconds: float, vocab: int, mean_len: int) -> str:
     params = sum(p.numel() for p in {id(p): p for p in net.parameters()}.values())
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds or steps < 3:
-        logits = decode_logits(net.decoder, ids, encode(net.encoder, ids, mask))
-        loss = F.cross_entropy(logits.reshape(-1, vocab), labels.reshape(-1), ignore_index=IGNORE, label_smoothing=0.1)
+        with _autocast(precision):
+            logits = decode_logits(net.decoder, ids, encode(net.encoder, ids, mask))
+        loss = F.cross_entropy(logits.float().reshape(-1, vocab), labels.reshape(-1), ignore_index=IGNORE, label_smoothing=0.1)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -49,7 +57,7 @@ def bench_sonar(seconds: float, vocab: int, mean_len: int) -> str:
             f"{2 * rows * mean_len / dt:,.0f} tok/s")
 
 
-def bench_lcm(seconds: float, dim: int) -> str:
+def bench_lcm(seconds: float, dim: int, precision: str = "fp32") -> str:
     cfg = LcmTrainConfig(embedding_dim=dim)
     model = build_model(cfg)
     opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=1e-4)
@@ -61,7 +69,9 @@ def bench_lcm(seconds: float, dim: int) -> str:
     while time.perf_counter() - start < seconds or steps < 3:
         t = torch.randint(0, 100, (rows, cfg.window), generator=g)
         noisy = torch.randn(rows, cfg.window, dim, generator=g)
-        loss = ((lcm_forward_train(model, x0, noisy, t, torch.rand(rows, cfg.window, generator=g) < 0.15) - x0) ** 2).mean()
+        with _autocast(precision):
+            pred = lcm_forward_train(model, x0, noisy, t, torch.rand(rows, cfg.window, generator=g) < 0.15)
+        loss = ((pred.float() - x0) ** 2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -75,15 +85,17 @@ def bench_lcm(seconds: float, dim: int) -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--seconds", type=float, default=30.0, help="per model and thread count")
+    ap.add_argument("--precision", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
+    ap.add_argument("--seconds", type=float, default=30.0, help="per model, thread count and precision")
     ap.add_argument("--vocab", type=int, default=12016, help="12,000 pieces + specials and tags, × 8")
     ap.add_argument("--mean-len", type=int, default=24, help="tokens per sentence (tag and </s> included)")
     args = ap.parse_args(argv)
     for n in args.threads:
         torch.set_num_threads(n)
-        torch.manual_seed(0)
-        print(f"threads {n}: {bench_sonar(args.seconds, args.vocab, args.mean_len)}", flush=True)
-        print(f"threads {n}: {bench_lcm(args.seconds, SonarTrainConfig().model_dim)}", flush=True)
+        for precision in args.precision:
+            torch.manual_seed(0)
+            print(f"threads {n}, {precision}: {bench_sonar(args.seconds, args.vocab, args.mean_len, precision)}", flush=True)
+            print(f"threads {n}, {precision}: {bench_lcm(args.seconds, SonarTrainConfig().model_dim, precision)}", flush=True)
     return 0
 
 

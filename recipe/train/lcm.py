@@ -1,4 +1,14 @@
-"""Stages ``lcm`` and ``finetune``: train the Two-Tower diffusion LCM (recipe/lcmref/two_tower.py).
+"""Stages ``lcm`` and ``finetune``: train the Two-Tower diffusion LCM (recipe/lcmref/two_tower.py),
+or, with ``--set architecture=base-mse|one-tower-diffusion``, the Base-LCM or the One-Tower LCM
+(docs/variants.md; recipe/lcmref/base_lcm.py, one_tower.py).
+
+Variants: same data loading, windows, batches, optimiser, checkpoints and resume. The
+Base-LCM's loss is next-vector MSE in normalized space (the prediction at row n−1 against
+row n, for every loss position n ≥ 1); the One-Tower LCM's is the Two-Tower objective
+below (same schedule, timesteps, noise and 15% guidance dropout, which for One-Tower
+hides every clean row from the noisy row). Their tower has ``layers`` layers (0: the
+Two-Tower's context_layers + denoiser_layers, so the three designs get comparable depth).
+The architecture is part of a run's shape: a resumed run cannot switch it.
 
 Objective (LCM paper §2.3.3; LCM-SPEC.md "Training"): every position n of a
 normalized concept sequence gets its own timestep t ~ U{0 … T−1} and noise
@@ -22,14 +32,16 @@ baselines "repeat previous" and "mean of context", in raw space.
 import copy
 import dataclasses
 import os
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from lcmref import ddim
-from lcmref.generate import ConceptContext, GenerationOptions
+from lcmref.base_lcm import BaseLCM, BaseLcmConfig
+from lcmref.generate import BaseContext, GenerationOptions, make_context
+from lcmref.one_tower import OneTowerConfig, OneTowerLCM
 from lcmref.rng import Rng
 from lcmref.two_tower import LcmConfig, SonarNormalizer, TwoTowerLCM
 
@@ -40,7 +52,8 @@ from .lcm_data import InstructionBuilder, Sequence as Seq, ShardStore, doc_windo
 from .loop import RunOptions, Trainer, load_weights, prepare_run_dir, resume_config
 from .streams import MixedStream, PooledBatcher
 
-SHAPE_KEYS = ("model_dim", "heads", "context_layers", "denoiser_layers", "ffn_dim", "embedding_dim")
+SHAPE_KEYS = ("model_dim", "heads", "context_layers", "denoiser_layers", "ffn_dim", "embedding_dim", "architecture", "layers")
+ARCHITECTURES = ("two-tower-diffusion", "one-tower-diffusion", "base-mse")
 SCHEDULE = ddim.ScheduleConfig(kind="cosine", train_steps=100, zero_terminal_snr=True)  # released LCM configs
 PAPER = GenerationOptions()  # the paper's inference settings (lcmref/generate.py)
 
@@ -48,6 +61,8 @@ PAPER = GenerationOptions()  # the paper's inference settings (lcmref/generate.p
 @dataclasses.dataclass
 class LcmTrainConfig:
     # shapes (docs/recipe.md, "Models and stages")
+    architecture: str = "two-tower-diffusion"  # or one-tower-diffusion, base-mse (docs/variants.md)
+    layers: int = 0  # one-tower / base-mse: the tower's layers (0: context_layers + denoiser_layers)
     embedding_dim: int = 0  # read from the SONAR run (its model_dim)
     model_dim: int = 256
     heads: int = 4
@@ -93,9 +108,29 @@ def lcm_config(cfg: LcmTrainConfig) -> LcmConfig:
                      max_context=cfg.max_context)
 
 
-def build_model(cfg: LcmTrainConfig) -> TwoTowerLCM:
+AnyLCM = Union[TwoTowerLCM, OneTowerLCM, BaseLCM]
+
+
+def tower_layers(cfg: LcmTrainConfig) -> int:
+    return cfg.layers or cfg.context_layers + cfg.denoiser_layers
+
+
+def new_model(cfg: LcmTrainConfig) -> AnyLCM:
+    """The module of ``cfg.architecture`` (uninitialised)."""
+    if cfg.architecture not in ARCHITECTURES:
+        raise SystemExit(f"--set architecture={cfg.architecture!r}: use one of {', '.join(ARCHITECTURES)}")
+    if cfg.architecture == "base-mse":
+        return BaseLCM(BaseLcmConfig(embedding_dim=cfg.embedding_dim, model_dim=cfg.model_dim, heads=cfg.heads,
+                                     layers=tower_layers(cfg), ffn_dim=cfg.ffn_dim, max_context=cfg.max_context))
+    if cfg.architecture == "one-tower-diffusion":
+        return OneTowerLCM(OneTowerConfig(embedding_dim=cfg.embedding_dim, model_dim=cfg.model_dim, heads=cfg.heads,
+                                          layers=tower_layers(cfg), ffn_dim=cfg.ffn_dim, max_context=cfg.max_context))
+    return TwoTowerLCM(lcm_config(cfg))
+
+
+def build_model(cfg: LcmTrainConfig) -> AnyLCM:
     """Xavier-uniform matrices, zero biases, unit norms; AdaLN modulators zero (DiT: each block starts as identity)."""
-    model = TwoTowerLCM(lcm_config(cfg))
+    model = new_model(cfg)
     with torch.no_grad():
         for name, p in model.named_parameters():
             if "modulator" in name:
@@ -123,7 +158,7 @@ class LcmTask:
         self.name, self.cfg, self.device = stage, cfg, device
         self.center, self.scale, _ = load_normalizer(work)
         self.alphas_cumprod = ddim.DDIMScheduler(SCHEDULE).alphas_cumprod
-        self._net: Optional[TwoTowerLCM] = None
+        self._net: Optional[AnyLCM] = None
         if stage == "lcm":
             self.train_docs = ShardStore(work, "docs", "train")
             self.windows = doc_windows(self.train_docs, cfg.window)
@@ -186,7 +221,17 @@ class LcmTask:
         xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
         dev = self.device
         x0, mask = x0.to(dev), mask.to(dev)
-        pred = lcm_forward_train(self._net, x0, xt.to(dev), t.to(dev), uncond.to(dev))
+        net = self._net
+        if isinstance(net, BaseLCM):
+            # Next-vector regression: the output at row n−1 predicts row n (loss positions n ≥ 1; no noise is used).
+            pred = net.forward_train(x0)[:, :-1]
+            per = ((pred.float() - x0[:, 1:]) ** 2).mean(-1)
+            m = mask[:, 1:]
+            return (per * m).sum() / m.sum().clamp(min=1)
+        if isinstance(net, OneTowerLCM):
+            pred = net.forward_train(x0, xt.to(dev), t.to(dev), uncond.to(dev))
+        else:
+            pred = lcm_forward_train(net, x0, xt.to(dev), t.to(dev), uncond.to(dev))
         per = ((pred.float() - x0) ** 2).mean(-1)
         return (per * mask).sum() / mask.sum().clamp(min=1)
 
@@ -217,13 +262,16 @@ def cos(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @torch.no_grad()
-def sample_next_raw(model: TwoTowerLCM, normalizer: SonarNormalizer, context_raw: np.ndarray, seed: int,
+def sample_next_raw(model: AnyLCM, normalizer: SonarNormalizer, context_raw: np.ndarray, seed: int,
                     opts: GenerationOptions = PAPER) -> np.ndarray:
-    """One diffusion sample of the concept after ``context_raw`` [n, E] (raw space in and out), paper settings."""
+    """One diffusion sample of the concept after ``context_raw`` [n, E] (raw space in and out), paper settings;
+    for the Base-LCM its deterministic prediction."""
+    ctx = make_context(model)
+    ctx.feed(normalizer.normalize(torch.from_numpy(context_raw)))
+    if isinstance(ctx, BaseContext):
+        return normalizer.denormalize(ctx.predict()).numpy()
     sched = ddim.DDIMScheduler(SCHEDULE)
     sched.set_timesteps(opts.inference_steps, exact=opts.exact_spacing)
-    ctx = ConceptContext(model)
-    ctx.feed(normalizer.normalize(torch.from_numpy(context_raw)))
     x0 = ddim.sample_next(ctx.denoise_fn(), sched, candidates=1, dim=model.cfg.embedding_dim, rng=Rng(seed),
                           guidance_scale=opts.guidance_scale, guidance_rescale=opts.guidance_rescale,
                           initial_noise_scale=opts.initial_noise_scale, epsilon_scaling=opts.epsilon_scaling,
@@ -231,7 +279,7 @@ def sample_next_raw(model: TwoTowerLCM, normalizer: SonarNormalizer, context_raw
     return normalizer.denormalize(x0)[0].numpy()
 
 
-def next_concept_cosines(model: TwoTowerLCM, center: np.ndarray, scale: np.ndarray, seqs: List[Seq],
+def next_concept_cosines(model: AnyLCM, center: np.ndarray, scale: np.ndarray, seqs: List[Seq],
                          positions: List[Tuple[int, int]], seed: int) -> Dict[str, float]:
     """Mean cosine to the true next concept: LCM sample (``next_cos``), previous concept, mean of context."""
     if not positions:
@@ -275,7 +323,7 @@ def run(stage: str, work: Work, cfg: LcmTrainConfig, pairs: Sequence[str], devic
     return Trainer(task, cfg, run_dir, device, opts, init_weights=init).run()
 
 
-def load_trained(work: Work) -> Tuple[TwoTowerLCM, LcmTrainConfig, Dict[str, Any]]:
+def load_trained(work: Work) -> Tuple[AnyLCM, LcmTrainConfig, Dict[str, Any]]:
     """The finetuned LCM if there is one, else the base one (``best.pt``, else ``last.pt``), CPU, eval mode."""
     for stage in ("finetune", "lcm"):
         for which in ("best.pt", "last.pt"):
@@ -284,7 +332,7 @@ def load_trained(work: Work) -> Tuple[TwoTowerLCM, LcmTrainConfig, Dict[str, Any
                 ck = torch.load(path, map_location="cpu")
                 names = {f.name for f in dataclasses.fields(LcmTrainConfig)}
                 cfg = LcmTrainConfig(**{k: v for k, v in ck["config"].items() if k in names})
-                model = TwoTowerLCM(lcm_config(cfg))
+                model = new_model(cfg)
                 model.load_state_dict(ck["model"])
                 model.eval()
                 return model, cfg, {"stage": stage, "checkpoint": path, "step": ck["step"]}

@@ -5,7 +5,7 @@ import { ConceptEngine, type ConceptInput, type GenerationOptions, type Generate
 import { InputError } from '../inference/errors.ts';
 import { inferencePlan, makeSchedule } from '../inference/lcm/schedule.ts';
 import { resolvePackDir } from '../inference/pack/discover.ts';
-import type { ScheduleKind } from '../inference/pack/types.ts';
+import { isDiffusionLcm, type ScheduleKind } from '../inference/pack/types.ts';
 import type { DecodeOptions } from '../inference/sonar/decoder.ts';
 import { segmentText } from '../inference/text/segmenter.ts';
 import { intFlag, numFlag, type Flags } from './args.ts';
@@ -152,8 +152,22 @@ export async function roundtripCommand(ctx: CommandContext): Promise<void> {
   }
 }
 
+/**
+ * --steps for a diffusion pack: 1 … its training steps T. A Base-LCM pack samples nothing, so --steps,
+ * --guidance and --exact-steps are refused there rather than silently ignored.
+ */
+export function diffusionStepsFlag(flags: Flags, engine: ConceptEngine): number | undefined {
+  const lcm = engine.pack.manifest.lcm;
+  if (!isDiffusionLcm(lcm)) {
+    const given = (['steps', 'guidance', 'exact-steps'] as const).filter((f) => flags[f] !== undefined);
+    if (given.length) throw new UsageError(`Pack ${engine.pack.name} is a Base-LCM (deterministic; docs/variants.md): ${given.map((f) => `--${f}`).join(', ')} do not apply to it.`);
+    return undefined;
+  }
+  return intFlag(flags, 'steps', 1, lcm.schedule.trainSteps);
+}
+
 function generationOptions(ctx: CommandContext, engine: ConceptEngine): GenerationOptions {
-  const steps = intFlag(ctx.flags, 'steps', 1, engine.pack.manifest.lcm.schedule.trainSteps);
+  const steps = diffusionStepsFlag(ctx.flags, engine);
   const guidance = numFlag(ctx.flags, 'guidance', 1, 100);
   const seed = intFlag(ctx.flags, 'seed', 0, 0xffffffff);
   return {

@@ -12,7 +12,7 @@ import { writeReport } from '../eval/report.ts';
 import { parseSuites, runEvaluation } from '../eval/run.ts';
 import { SUITE_NAMES } from '../eval/suites.ts';
 import { intFlag, numFlag, type Flags } from './args.ts';
-import type { CommandContext } from './commands.ts';
+import { diffusionStepsFlag, type CommandContext } from './commands.ts';
 import { UsageError } from './io.ts';
 
 /** Decoding for the suites: greedy unless --beam N (recipe/train/evaluate.py decodes greedily). */
@@ -51,7 +51,7 @@ export async function evalCommand(ctx: CommandContext): Promise<void> {
     verifyHashes: !flags['no-verify'],
   });
   try {
-    const steps = intFlag(flags, 'steps', 1, engine.pack.manifest.lcm.schedule.trainSteps);
+    const steps = diffusionStepsFlag(flags, engine);
     const guidance = numFlag(flags, 'guidance', 1, 100);
     const sampling = { ...(steps ? { inferenceSteps: steps } : {}), ...(guidance ? { guidanceScale: guidance } : {}), ...(flags['exact-steps'] ? { spacing: 'trailing-exact' as const } : {}) };
     const outDir = resolve(flags.out ?? `docs/eval/${engine.pack.name}`);

@@ -65,7 +65,8 @@ export async function runEvaluation(engine: ConceptEngine, options: EvalOptions 
   };
   const m = engine.pack.manifest;
   const weights = typeof m.provenance?.weights === 'string' ? m.provenance.weights : null;
-  const sampling = engine.lcm.samplingOptions(ctx.sampling);
+  // A Base-LCM samples nothing (deterministic): the report says so instead of listing settings.
+  const sampling = engine.lcm.deterministic ? null : engine.lcm.samplingOptions(ctx.sampling);
   const report: EvalReport = {
     format: 'concept-studio-eval',
     formatVersion: 1,
@@ -84,7 +85,7 @@ export async function runEvaluation(engine: ConceptEngine, options: EvalOptions 
       seed,
       limit: options.limit ?? null,
       decode: describeDecode(decode),
-      sampling: { ...sampling },
+      sampling: sampling ? { ...sampling } : { architecture: `${engine.lcm.architecture} (deterministic: no sampling)` },
       suiteFiles: Object.fromEntries([...new Set(suites.map(suiteFile))].map((f) => [`${f}.jsonl`, fileDigest(suitesDir, f)])),
     },
     suites: {},

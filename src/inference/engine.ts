@@ -9,8 +9,9 @@ import { getLanguage } from '../shared/languages.ts';
 import type { ProviderName } from './backend/ort.ts';
 import { InputError } from './errors.ts';
 import { generateVectors, type StopReason } from './lcm/generate.ts';
+import type { ConceptContext, ConceptLcm } from './lcm/model.ts';
+import { openLcm } from './lcm/openLcm.ts';
 import type { DiffusionOptions } from './lcm/sampler.ts';
-import { TwoTowerLcm, type LcmContext } from './lcm/twoTower.ts';
 import { sentenceChrf } from './metrics/chrf.ts';
 import { ModelPack, type GraphReport } from './pack/loader.ts';
 import { checkSeed, createRng, freshSeed } from './rng.ts';
@@ -46,7 +47,7 @@ export interface GenerationOptions {
   onProgress?: (progress: Progress) => void;
   /** Language to write generated concepts in (default: the last input concept's, else the pack's first). */
   lang?: string;
-  /** Diffusion overrides (steps, guidance…); the pack's defaults otherwise. */
+  /** Diffusion overrides (steps, guidance…); the pack's defaults otherwise. Ignored by Base-LCM packs (nothing is sampled). */
   sampling?: Partial<DiffusionOptions>;
   /** Decoder settings for turning vectors into text (default: beam 5). */
   decode?: Omit<DecodeOptions, 'signal' | 'rng'>;
@@ -86,16 +87,28 @@ export function joinSentences(texts: readonly string[], lang: string): string {
   return texts.join(NO_SPACE_SCRIPTS.has(script) ? '' : ' ');
 }
 
+export interface Regenerated {
+  seed: number;
+  candidates: GeneratedConcept[];
+  /**
+   * True for a deterministic LCM (Base-LCM): the same context always gives the
+   * same concept, so exactly one candidate is returned whatever `count` asked
+   * for, and the seed changes nothing.
+   */
+  deterministic: boolean;
+}
+
 export class ConceptEngine {
   readonly encoder: SonarEncoder;
   readonly decoder: SonarDecoder;
-  readonly lcm: TwoTowerLcm;
+  /** The pack's LCM, whatever its architecture (docs/variants.md). */
+  readonly lcm: ConceptLcm;
   private eotVector: Promise<Float32Array> | undefined;
 
   private constructor(readonly pack: ModelPack) {
     this.encoder = new SonarEncoder(pack);
     this.decoder = new SonarDecoder(pack);
-    this.lcm = new TwoTowerLcm(pack);
+    this.lcm = openLcm(pack);
   }
 
   static async open(packDir: string, options: OpenEngineOptions = {}): Promise<ConceptEngine> {
@@ -178,7 +191,7 @@ export class ConceptEngine {
     return this.checkLanguage(lang ?? [...concepts].reverse().find((c) => c.lang)?.lang ?? this.pack.languageCodes[0]!);
   }
 
-  private async context(vectors: readonly Float32Array[], signal?: AbortSignal): Promise<LcmContext> {
+  private async context(vectors: readonly Float32Array[], signal?: AbortSignal): Promise<ConceptContext> {
     const ctx = await this.lcm.newContext();
     await ctx.append(vectors, signal);
     return ctx;
@@ -218,7 +231,7 @@ export class ConceptEngine {
       endOfText: { vector: await this.endOfText(), threshold: stopping.endOfText.threshold },
       repetitionThreshold: stopping.repetitionThreshold,
       rng,
-      sampling: this.lcm.samplingOptions(options.sampling),
+      ...this.sampling(options.sampling),
       ...(options.signal ? { signal: options.signal } : {}),
       onStep: (concept, step, steps) => options.onProgress?.({ operation, concept, concepts: limits.max, step, steps }),
     });
@@ -229,6 +242,11 @@ export class ConceptEngine {
       const [decoded] = await this.decode([next.value], lang, { ...options.decode, ...(options.signal ? { signal: options.signal } : {}) });
       yield { index: index++, text: decoded!.text, lang, embedding: next.value };
     }
+  }
+
+  /** `{ sampling }` for diffusion LCMs; nothing for the Base-LCM (deterministic: no options apply). */
+  private sampling(overrides: Partial<DiffusionOptions> | undefined): { sampling?: DiffusionOptions } {
+    return this.lcm.deterministic ? {} : { sampling: this.lcm.samplingOptions(overrides) };
   }
 
   private limit(count: number | undefined, fallback: number, what: string): number {
@@ -247,11 +265,14 @@ export class ConceptEngine {
 
   /**
    * Alternatives for the concept at `index`: `count` samples for that position
-   * given the concepts before it, drawn in one diffusion batch.
+   * given the concepts before it, drawn in one diffusion batch. A
+   * deterministic LCM (Base-LCM) has exactly one answer: it returns that one
+   * candidate with `deterministic: true`, not `count` copies of it.
    */
-  async regenerate(concepts: readonly ConceptInput[], index: number, options: GenerationOptions & { count?: number } = {}): Promise<{ seed: number; candidates: GeneratedConcept[] }> {
+  async regenerate(concepts: readonly ConceptInput[], index: number, options: GenerationOptions & { count?: number } = {}): Promise<Regenerated> {
     if (!Number.isInteger(index) || index < 0 || index > concepts.length) throw new InputError(`index must be from 0 to ${concepts.length}, got ${String(index)}.`);
-    const count = this.limit(options.count, 3, 'count');
+    const requested = this.limit(options.count, 3, 'count');
+    const count = this.lcm.deterministic ? 1 : requested;
     const seed = options.seed === undefined ? freshSeed() : checkSeed(options.seed);
     const before = concepts.slice(0, index);
     const lang = this.outputLang(index < concepts.length ? [concepts[index]!] : before, options.lang);
@@ -259,12 +280,12 @@ export class ConceptEngine {
     const vectors = await ctx.sample({
       candidates: count,
       rng: createRng(seed),
-      options: this.lcm.samplingOptions(options.sampling),
+      ...(this.lcm.deterministic ? {} : { options: this.lcm.samplingOptions(options.sampling) }),
       ...(options.signal ? { signal: options.signal } : {}),
       onStep: (step, steps) => options.onProgress?.({ operation: 'regenerate', concept: 0, concepts: 1, step, steps }),
     });
     const decoded = await this.decode(vectors, lang, { ...options.decode, ...(options.signal ? { signal: options.signal } : {}) });
-    return { seed, candidates: vectors.map((embedding, i) => ({ index: i, text: decoded[i]!.text, lang, embedding })) };
+    return { seed, candidates: vectors.map((embedding, i) => ({ index: i, text: decoded[i]!.text, lang, embedding })), deterministic: this.lcm.deterministic };
   }
 
   /**

@@ -42,16 +42,15 @@ export interface PackInfo {
   /** FLORES-200 codes the pack supports (the picker marks these). */
   languages: string[];
   embeddingDim: number;
-  /** Sampling defaults of the pack, for the settings page. */
-  sampling: SamplingSettings;
-  /** T, the diffusion training steps: inference steps can be at most this. */
-  trainSteps: number;
+  /** Sampling defaults of the pack, for the settings page; null for a deterministic Base-LCM pack. */
+  sampling: SamplingSettings | null;
+  /** T, the diffusion training steps: inference steps can be at most this; null for Base-LCM. */
+  trainSteps: number | null;
   /**
    * The pack's LCM design (manifest `lcm.architecture`): "two-tower-diffusion",
-   * "one-tower-diffusion" or "base-mse" (docs/variants.md). Optional until the
-   * engine host fills it in.
+   * "one-tower-diffusion" or "base-mse" (docs/variants.md).
    */
-  architecture?: string;
+  architecture: string;
 }
 
 export interface SamplingSettings {

@@ -11,6 +11,7 @@ import { ModelPack } from '../../src/inference/pack/loader.ts';
 import { SonarDecoder } from '../../src/inference/sonar/decoder.ts';
 import { SonarEncoder } from '../../src/inference/sonar/encoder.ts';
 import { expectClose, fixture, flat, TINY_PACK } from '../helpers/fixtures.ts';
+import { twoTowerSpec } from '../../src/inference/pack/types.ts';
 
 const TOL = 1e-5;
 let pack: ModelPack;
@@ -114,7 +115,7 @@ describe('Two-Tower LCM graphs', () => {
 
   it('denoiser_context and denoiser give the reference cross keys/values and x0 (guided batch, shared keys)', async () => {
     const ref = fixture<{ context: number[][]; crossKey: number[][][][][]; crossValue: number[][][][][]; noisy: number[][]; timesteps: number[]; crossMask: number[][]; x0: number[][] }>('reference/tiny/denoiser.json');
-    const d = pack.manifest.lcm.denoiser;
+    const d = twoTowerSpec(pack.manifest).denoiser;
     const dh = d.modelDim / d.heads;
     const M = ref.context.length;
     const out = await (await pack.graph('denoiserContext')).run({ context: f32(Float32Array.from(ref.context.flat()), [1, M, d.modelDim]) });

@@ -1,12 +1,15 @@
 /**
- * The LCM generation loop (after Meta's TwoTowerDiffusionLCMGenerator): sample
- * the next concept, check the stopping rules, append it to the context, repeat.
+ * The LCM generation loop (after Meta's TwoTowerDiffusionLCMGenerator and
+ * LCMGenerator): sample the next concept, check the stopping rules, append it
+ * to the context, repeat. The same loop runs every architecture through the
+ * ConceptContext interface (model.ts): for the Base-LCM "sample" is its
+ * deterministic prediction, and the stopping rules are the same.
  */
 import { throwIfCancelled } from '../errors.ts';
 import type { Rng } from '../rng.ts';
 import { cosine } from '../tensor.ts';
 import type { DiffusionOptions } from './sampler.ts';
-import type { LcmContext } from './twoTower.ts';
+import type { ConceptContext } from './model.ts';
 
 /** Why generation ended. */
 export type StopReason = 'end-of-text' | 'repetition' | 'max-concepts';
@@ -21,7 +24,8 @@ export interface GenerateOptions {
   /** Stop when cos(x̂, previous concept) ≥ this (off when null). */
   repetitionThreshold?: number | null;
   rng: Rng;
-  sampling: DiffusionOptions;
+  /** Diffusion settings (default: the pack's); ignored by the Base-LCM. */
+  sampling?: DiffusionOptions;
   signal?: AbortSignal;
   /** Called after each denoising step of each concept. */
   onStep?: (concept: number, step: number, steps: number) => void;
@@ -33,7 +37,7 @@ export interface GenerateOptions {
  * not yielded: a writer never wants "End of text." in the document. Returns
  * the stop reason.
  */
-export async function* generateVectors(ctx: LcmContext, options: GenerateOptions): AsyncGenerator<Float32Array, StopReason> {
+export async function* generateVectors(ctx: ConceptContext, options: GenerateOptions): AsyncGenerator<Float32Array, StopReason> {
   const { maxConcepts } = options;
   const minConcepts = options.minConcepts ?? 1;
   if (!Number.isInteger(maxConcepts) || maxConcepts < 1) throw new RangeError(`maxConcepts must be a positive integer, got ${String(maxConcepts)}.`);
@@ -43,7 +47,7 @@ export async function* generateVectors(ctx: LcmContext, options: GenerateOptions
     const [vector] = await ctx.sample({
       candidates: 1,
       rng: options.rng,
-      options: options.sampling,
+      ...(options.sampling ? { options: options.sampling } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onStep ? { onStep: (done: number, total: number) => options.onStep!(n, done, total) } : {}),
     });

@@ -7,35 +7,29 @@
 import { f32, i64, type TensorValue } from '../backend/ort.ts';
 import { throwIfCancelled } from '../errors.ts';
 import type { ModelPack } from '../pack/loader.ts';
-import type { Rng } from '../rng.ts';
+import type { TwoTowerLcmSpec } from '../pack/types.ts';
 import { concatSeq, row, stack } from '../tensor.ts';
+import { emptyCache, type KvCache } from './kvCache.ts';
+import type { ConceptContext, ConceptLcm, SampleRequest } from './model.ts';
 import { sampleNext, type DiffusionOptions } from './sampler.ts';
 import { makeSchedule } from './schedule.ts';
 
+export type { SampleRequest } from './model.ts';
+
 type Schedule = ReturnType<typeof makeSchedule>;
 
-/** Keys and values for every layer of one tower, each [1, H, length, Dh]. */
-interface KvCache {
-  tensors: Float32Array[];
-  length: number;
-}
-
-const emptyCache = (layers: number): KvCache => ({ tensors: Array.from({ length: 2 * layers }, () => new Float32Array(0)), length: 0 });
-
-export interface SampleRequest {
-  /** Samples drawn in one batch for the same next position (regenerate's candidates). */
-  candidates: number;
-  rng: Rng;
-  options: DiffusionOptions;
-  signal?: AbortSignal;
-  onStep?: (done: number, total: number) => void;
-}
-
-export class TwoTowerLcm {
+export class TwoTowerLcm implements ConceptLcm {
+  readonly architecture = 'two-tower-diffusion';
+  readonly deterministic = false;
   readonly schedule: Schedule;
+  /** The pack's LCM section (checked to be Two-Tower). */
+  readonly spec: TwoTowerLcmSpec;
 
   constructor(readonly pack: ModelPack) {
-    this.schedule = makeSchedule(pack.manifest.lcm.schedule);
+    const spec = pack.manifest.lcm;
+    if (spec.architecture !== 'two-tower-diffusion') throw new TypeError(`TwoTowerLcm needs a two-tower-diffusion pack; ${pack.name} is ${spec.architecture} (open it with openLcm).`);
+    this.spec = spec;
+    this.schedule = makeSchedule(spec.schedule);
   }
 
   /** A fresh, empty document context. */
@@ -47,7 +41,7 @@ export class TwoTowerLcm {
 
   /** Diffusion options from the pack's defaults, overridden by `overrides`. */
   samplingOptions(overrides: Partial<DiffusionOptions> = {}): DiffusionOptions {
-    const s = this.pack.manifest.lcm.sampling;
+    const s = this.spec.sampling;
     return {
       inferenceSteps: s.inferenceSteps,
       spacing: s.spacing,
@@ -67,15 +61,15 @@ export class TwoTowerLcm {
  * cross-attention keys/values of each context row are computed once, row 0
  * being the reference's prepended zero vector.
  */
-export class LcmContext {
+export class LcmContext implements ConceptContext {
   private ctxCache: KvCache;
   private crossCache: KvCache;
   /** Raw (denormalized) vectors in the context, oldest first. */
   private vectors: Float32Array[] = [];
 
   constructor(private readonly lcm: TwoTowerLcm) {
-    this.ctxCache = emptyCache(lcm.pack.manifest.lcm.contextualizer.layers);
-    this.crossCache = emptyCache(lcm.pack.manifest.lcm.denoiser.layers);
+    this.ctxCache = emptyCache(lcm.spec.contextualizer.layers);
+    this.crossCache = emptyCache(lcm.spec.denoiser.layers);
   }
 
   get length(): number {
@@ -89,7 +83,7 @@ export class LcmContext {
 
   /** Empties the context; the zero key's cross keys/values are recomputed (cheap: one row). */
   async reset(): Promise<void> {
-    const m = this.lcm.pack.manifest.lcm;
+    const m = this.lcm.spec;
     this.vectors = [];
     this.ctxCache = emptyCache(m.contextualizer.layers);
     this.crossCache = emptyCache(m.denoiser.layers);
@@ -140,7 +134,7 @@ export class LcmContext {
 
   /** Projects `rows` contextualizer outputs to the denoiser's cross keys/values and appends them. */
   private async appendCross(hidden: Float32Array, rows: number): Promise<void> {
-    const d = this.lcm.pack.manifest.lcm.denoiser;
+    const d = this.lcm.spec.denoiser;
     const dh = d.modelDim / d.heads;
     const out = await (await this.lcm.pack.graph('denoiserContext')).run({ context: f32(hidden, [1, rows, d.modelDim]) });
     const tensors: Float32Array[] = [];
@@ -160,7 +154,7 @@ export class LcmContext {
    */
   async sample(request: SampleRequest): Promise<Float32Array[]> {
     const m = this.lcm.pack.manifest;
-    const d = m.lcm.denoiser;
+    const d = this.lcm.spec.denoiser;
     const E = m.embeddingDim;
     const dh = d.modelDim / d.heads;
     const M = this.crossCache.length;
@@ -172,7 +166,7 @@ export class LcmContext {
     }
     const x0 = await sampleNext({
       schedule: this.lcm.schedule,
-      options: request.options,
+      options: request.options ?? this.lcm.samplingOptions(),
       dim: E,
       candidates: request.candidates,
       rng: request.rng,

@@ -11,7 +11,7 @@ import { Graph, type ProviderName } from '../backend/ort.ts';
 import { PackError } from '../errors.ts';
 import { Normalizer } from '../lcm/normalizer.ts';
 import { ConceptTokenizer } from '../text/tokenizer.ts';
-import { compareSignature, expectedSignature, type GraphRole } from './signatures.ts';
+import { compareSignature, expectedSignature, graphRoles, type GraphRole } from './signatures.ts';
 import { readManifestFile, verifyPackFiles } from './files.ts';
 import type { PackManifest } from './types.ts';
 
@@ -83,9 +83,14 @@ export class ModelPack {
       case 'encoder': return m.sonar.encoder.file;
       case 'decoder': return m.sonar.decoder.file;
       case 'contextualizer': return m.lcm.contextualizer.file;
-      case 'denoiserContext': return m.lcm.denoiser.contextFile;
-      case 'denoiser': return m.lcm.denoiser.file;
+      case 'denoiserContext':
+        if (m.lcm.architecture === 'two-tower-diffusion') return m.lcm.denoiser.contextFile;
+        break;
+      case 'denoiser':
+        if (m.lcm.architecture !== 'base-mse') return m.lcm.denoiser.file;
+        break;
     }
+    throw new PackError('PACK_INVALID', this.name, undefined, `a ${m.lcm.architecture} pack has no ${role} graph (its graphs: ${graphRoles(m).join(', ')}; docs/variants.md)`);
   }
 
   /** The graph for `role`, opened (and signature-checked) on first use. */
@@ -117,7 +122,7 @@ export class ModelPack {
 
   /** Opens every graph: what `lcm packs` runs to validate a pack completely. */
   async openAll(): Promise<GraphReport[]> {
-    const roles: GraphRole[] = ['encoder', 'decoder', 'contextualizer', 'denoiserContext', 'denoiser'];
+    const roles = graphRoles(this.manifest);
     const reports: GraphReport[] = [];
     for (const role of roles) {
       const g = await this.graph(role);

@@ -26,9 +26,26 @@ const kv = (prefix: string, layers: number, heads: number, headDim: number, batc
     { name: `${prefix}_value.${i}`, type: 'float32' as const, dims: [batch, heads, null, headDim] },
   ]).flat();
 
+/**
+ * The graphs a pack of this architecture has, in the order `lcm packs` opens them
+ * (docs/model-pack.md, docs/variants.md). Base-LCM: one LCM graph; One-Tower: two
+ * (context rows, noisy rows); Two-Tower: three.
+ */
+export function graphRoles(m: PackManifest): GraphRole[] {
+  switch (m.lcm.architecture) {
+    case 'base-mse': return ['encoder', 'decoder', 'contextualizer'];
+    case 'one-tower-diffusion': return ['encoder', 'decoder', 'contextualizer', 'denoiser'];
+    case 'two-tower-diffusion': return ['encoder', 'decoder', 'contextualizer', 'denoiserContext', 'denoiser'];
+  }
+}
+
 export function expectedSignature(m: PackManifest, role: GraphRole): GraphSignature {
   const E = m.embeddingDim;
   const V = m.tokenizer.vocabSize;
+  const lcm = m.lcm;
+  if ((role === 'contextualizer' || role === 'denoiserContext' || role === 'denoiser') && !graphRoles(m).includes(role)) {
+    throw new Error(`a ${lcm.architecture} pack has no ${role} graph (its graphs: ${graphRoles(m).join(', ')}; docs/variants.md)`);
+  }
   switch (role) {
     case 'encoder':
       return {
@@ -44,15 +61,22 @@ export function expectedSignature(m: PackManifest, role: GraphRole): GraphSignat
       };
     }
     case 'contextualizer': {
-      const c = m.lcm.contextualizer;
+      const c = lcm.contextualizer;
       const dh = c.modelDim / c.heads;
-      return {
-        inputs: [{ name: 'embeddings', type: 'float32', dims: [null, null, E] }, ...kv('past', c.layers, c.heads, dh)],
-        outputs: [{ name: 'hidden', type: 'float32', dims: [null, null, c.modelDim] }, ...kv('present', c.layers, c.heads, dh)],
-      };
+      const inputs: ExpectedTensor[] = [{ name: 'embeddings', type: 'float32', dims: [null, null, E] }, ...kv('past', c.layers, c.heads, dh)];
+      const present = kv('present', c.layers, c.heads, dh);
+      switch (lcm.architecture) {
+        // Base-LCM: PreNet, causal layers, PostNet; row j predicts the concept after it (normalized space).
+        case 'base-mse': return { inputs, outputs: [{ name: 'prediction', type: 'float32', dims: [null, null, E] }, ...present] };
+        // One-Tower: clean rows give only their keys/values; their outputs are never read.
+        case 'one-tower-diffusion': return { inputs, outputs: present };
+        case 'two-tower-diffusion': return { inputs, outputs: [{ name: 'hidden', type: 'float32', dims: [null, null, c.modelDim] }, ...present] };
+      }
+      break;
     }
     case 'denoiserContext': {
-      const d = m.lcm.denoiser;
+      if (lcm.architecture !== 'two-tower-diffusion') break; // refused above
+      const d = lcm.denoiser;
       const dh = d.modelDim / d.heads;
       return {
         inputs: [{ name: 'context', type: 'float32', dims: [1, null, d.modelDim] }],
@@ -60,8 +84,20 @@ export function expectedSignature(m: PackManifest, role: GraphRole): GraphSignat
       };
     }
     case 'denoiser': {
-      const d = m.lcm.denoiser;
+      if (lcm.architecture === 'base-mse') break; // refused above
+      const d = lcm.denoiser;
       const dh = d.modelDim / d.heads;
+      if (lcm.architecture === 'one-tower-diffusion') {
+        return {
+          inputs: [
+            { name: 'noisy', type: 'float32', dims: [null, E] },
+            { name: 'timesteps', type: 'int64', dims: [null] },
+            ...kv('context', d.layers, d.heads, dh, 1),
+            { name: 'context_mask', type: 'float32', dims: [null, null] },
+          ],
+          outputs: [{ name: 'x0', type: 'float32', dims: [null, E] }],
+        };
+      }
       return {
         inputs: [
           { name: 'noisy', type: 'float32', dims: [null, E] },
@@ -73,6 +109,7 @@ export function expectedSignature(m: PackManifest, role: GraphRole): GraphSignat
       };
     }
   }
+  throw new Error(`unknown graph role ${String(role)}`);
 }
 
 /**

@@ -100,19 +100,90 @@ export interface InstructionSpec {
   lang: string;
 }
 
-export interface LcmSpec {
-  architecture: 'two-tower-diffusion';
-  contextualizer: TransformerShape & { file: string; maxContext: number; ropeTheta: number };
-  denoiser: TransformerShape & { file: string; contextFile: string; timestepDim: number };
+/**
+ * The LCM designs a pack can hold (docs/variants.md): the paper's Two-Tower
+ * diffusion LCM (the app's default), the One-Tower diffusion LCM and the
+ * Base-LCM (next-vector regression with MSE).
+ */
+export const LCM_ARCHITECTURES = ['two-tower-diffusion', 'one-tower-diffusion', 'base-mse'] as const;
+export type LcmArchitecture = (typeof LCM_ARCHITECTURES)[number];
+
+/** The causal tower over the context concepts (every architecture has one; it runs with a key/value cache). */
+export interface ContextualizerSpec extends TransformerShape {
+  file: string;
+  maxContext: number;
+  ropeTheta: number;
+}
+
+export interface TwoTowerDenoiserSpec extends TransformerShape {
+  file: string;
+  /** denoiser_context.onnx: cross-attention keys/values of context rows. */
+  contextFile: string;
+  timestepDim: number;
+}
+
+/**
+ * One-Tower: the same transformer as `lcm.contextualizer` (equal shape, shared
+ * weights), exported a second time as the graph that runs noisy rows.
+ */
+export interface OneTowerDenoiserSpec extends TransformerShape {
+  file: string;
+  /** One-Tower packs have no denoiser_context graph: the context keys/values come from contextualizer.onnx. */
+  contextFile?: undefined;
+  timestepDim: number;
+}
+
+interface LcmCommonSpec {
+  contextualizer: ContextualizerSpec;
   normalizer: { file: string; kind: 'robust-scaler' };
-  schedule: ScheduleSpec;
-  sampling: SamplingDefaults;
   stopping: {
     endOfText: { text: string; lang: string; threshold: number };
     repetitionThreshold: number | null;
     maxConcepts: number;
   };
   instructions: Partial<Record<'summarize' | 'expand', InstructionSpec>>;
+}
+
+export interface TwoTowerLcmSpec extends LcmCommonSpec {
+  architecture: 'two-tower-diffusion';
+  denoiser: TwoTowerDenoiserSpec;
+  schedule: ScheduleSpec;
+  sampling: SamplingDefaults;
+}
+
+export interface OneTowerLcmSpec extends LcmCommonSpec {
+  architecture: 'one-tower-diffusion';
+  denoiser: OneTowerDenoiserSpec;
+  schedule: ScheduleSpec;
+  sampling: SamplingDefaults;
+}
+
+/**
+ * Base-LCM: `lcm.contextualizer` is the whole model (PreNet, causal layers,
+ * PostNet) and predicts the next vector. It has no denoiser, no noise
+ * schedule and no sampling options; the manifest has none of those keys.
+ * They are typed as absent, so the compiler makes every reader narrow on
+ * `architecture` (or use `isDiffusionLcm`) first.
+ */
+export interface BaseMseLcmSpec extends LcmCommonSpec {
+  architecture: 'base-mse';
+  denoiser?: undefined;
+  schedule?: undefined;
+  sampling?: undefined;
+}
+
+export type LcmSpec = TwoTowerLcmSpec | OneTowerLcmSpec | BaseMseLcmSpec;
+export type DiffusionLcmSpec = TwoTowerLcmSpec | OneTowerLcmSpec;
+
+/** True for the diffusion architectures (they have a denoiser, a schedule and sampling defaults). */
+export function isDiffusionLcm(spec: LcmSpec): spec is DiffusionLcmSpec {
+  return spec.architecture !== 'base-mse';
+}
+
+/** The manifest's LCM section when the pack is a Two-Tower one; throws, naming the pack and its design, otherwise. */
+export function twoTowerSpec(m: PackManifest): TwoTowerLcmSpec {
+  if (m.lcm.architecture !== 'two-tower-diffusion') throw new TypeError(`Pack ${m.name} is a ${m.lcm.architecture} pack; this needs a two-tower-diffusion one (docs/variants.md).`);
+  return m.lcm;
 }
 
 export interface PackFile {

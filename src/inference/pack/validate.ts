@@ -3,7 +3,7 @@
  * that each message can name the field, what it holds and what is allowed.
  */
 import { isSonarLanguage } from '../../shared/languages.ts';
-import { PACK_FORMAT, PACK_FORMAT_VERSION, type PackManifest } from './types.ts';
+import { LCM_ARCHITECTURES, PACK_FORMAT, PACK_FORMAT_VERSION, type PackManifest } from './types.ts';
 
 type Json = unknown;
 
@@ -131,35 +131,57 @@ export function validateManifest(raw: Json): { manifest: PackManifest | undefine
     p.add(`\`sonar.decoder.modelDim\` must equal \`embeddingDim\` (${dim}): the decoder's cross-attention memory is the sentence vector itself`);
   }
 
-  str(raw, 'lcm.architecture', p, ['two-tower-diffusion']);
+  const architecture = str(raw, 'lcm.architecture', p, LCM_ARCHITECTURES);
   relPath(raw, 'lcm.contextualizer.file', p);
   shape(raw, 'lcm.contextualizer', p);
   int(raw, 'lcm.contextualizer.maxContext', p);
   num(raw, 'lcm.contextualizer.ropeTheta', p, 1, 1e9);
-  relPath(raw, 'lcm.denoiser.file', p);
-  relPath(raw, 'lcm.denoiser.contextFile', p);
-  shape(raw, 'lcm.denoiser', p);
-  int(raw, 'lcm.denoiser.timestepDim', p, 2);
-  if (field(raw, 'lcm.contextualizer.modelDim', new Problems()) !== field(raw, 'lcm.denoiser.modelDim', new Problems())) {
-    p.add('`lcm.contextualizer.modelDim` and `lcm.denoiser.modelDim` must be equal (the denoiser cross-attends to the contextualizer outputs)');
+  const diffusion = architecture !== 'base-mse';
+  if (!diffusion) {
+    // Base-LCM regresses the next vector: nothing is denoised or sampled, so these keys would only mislead.
+    for (const key of ['denoiser', 'schedule', 'sampling']) {
+      if (isObject(raw.lcm) && key in raw.lcm) p.add(`\`lcm.${key}\` does not apply to a base-mse pack (the Base-LCM predicts the next vector directly; nothing is denoised or sampled): remove it, or set \`lcm.architecture\` to the diffusion design the pack holds`);
+    }
+  } else {
+    relPath(raw, 'lcm.denoiser.file', p);
+    shape(raw, 'lcm.denoiser', p);
+    int(raw, 'lcm.denoiser.timestepDim', p, 2);
+    const cm = field(raw, 'lcm.contextualizer', new Problems());
+    const dn = field(raw, 'lcm.denoiser', new Problems());
+    if (architecture === 'one-tower-diffusion') {
+      // One tower: contextualizer.onnx (clean rows) and denoiser.onnx (noisy rows) run the same transformer.
+      if (isObject(cm) && isObject(dn)) {
+        for (const key of ['modelDim', 'layers', 'heads', 'ffnDim']) {
+          if (cm[key] !== dn[key]) p.add(`\`lcm.denoiser.${key}\` (${JSON.stringify(dn[key])}) must equal \`lcm.contextualizer.${key}\` (${JSON.stringify(cm[key])}): a one-tower pack's two graphs run the same transformer`);
+        }
+      }
+      if (isObject(dn) && 'contextFile' in dn) p.add('`lcm.denoiser.contextFile` does not apply to a one-tower-diffusion pack (its context keys/values come from `lcm.contextualizer.file`): remove it');
+    } else {
+      relPath(raw, 'lcm.denoiser.contextFile', p);
+      if (isObject(cm) && isObject(dn) && cm.modelDim !== dn.modelDim) {
+        p.add('`lcm.contextualizer.modelDim` and `lcm.denoiser.modelDim` must be equal (the denoiser cross-attends to the contextualizer outputs)');
+      }
+    }
   }
   relPath(raw, 'lcm.normalizer.file', p);
   str(raw, 'lcm.normalizer.kind', p, ['robust-scaler']);
-  str(raw, 'lcm.schedule.kind', p, ['cosine', 'linear', 'quadratic', 'sigmoid']);
-  const trainSteps = int(raw, 'lcm.schedule.trainSteps', p, 2, 100_000);
-  num(raw, 'lcm.schedule.betaStart', p, 0, 1);
-  num(raw, 'lcm.schedule.betaEnd', p, 0, 1);
-  num(raw, 'lcm.schedule.sigmoidGamma', p, -1e3, 1e3);
-  num(raw, 'lcm.schedule.sigmoidDelta', p, -1e3, 1e3);
-  if (typeof field(raw, 'lcm.schedule.zeroTerminalSnr', p) !== 'boolean') p.add('`lcm.schedule.zeroTerminalSnr` must be true or false');
-  str(raw, 'lcm.schedule.predictionType', p, ['sample']);
-  int(raw, 'lcm.sampling.inferenceSteps', p, 1, Number.isFinite(trainSteps) ? trainSteps : undefined);
-  str(raw, 'lcm.sampling.spacing', p, ['trailing', 'trailing-exact']);
-  num(raw, 'lcm.sampling.guidanceScale', p, 1, 100);
-  num(raw, 'lcm.sampling.guidanceRescale', p, 0, 1);
-  num(raw, 'lcm.sampling.initialNoiseScale', p, 0, 100);
-  num(raw, 'lcm.sampling.epsilonScaling', p, 0.5, 2, true);
-  num(raw, 'lcm.sampling.clipNoise', p, 0, 1e6);
+  if (diffusion) {
+    str(raw, 'lcm.schedule.kind', p, ['cosine', 'linear', 'quadratic', 'sigmoid']);
+    const trainSteps = int(raw, 'lcm.schedule.trainSteps', p, 2, 100_000);
+    num(raw, 'lcm.schedule.betaStart', p, 0, 1);
+    num(raw, 'lcm.schedule.betaEnd', p, 0, 1);
+    num(raw, 'lcm.schedule.sigmoidGamma', p, -1e3, 1e3);
+    num(raw, 'lcm.schedule.sigmoidDelta', p, -1e3, 1e3);
+    if (typeof field(raw, 'lcm.schedule.zeroTerminalSnr', p) !== 'boolean') p.add('`lcm.schedule.zeroTerminalSnr` must be true or false');
+    str(raw, 'lcm.schedule.predictionType', p, ['sample']);
+    int(raw, 'lcm.sampling.inferenceSteps', p, 1, Number.isFinite(trainSteps) ? trainSteps : undefined);
+    str(raw, 'lcm.sampling.spacing', p, ['trailing', 'trailing-exact']);
+    num(raw, 'lcm.sampling.guidanceScale', p, 1, 100);
+    num(raw, 'lcm.sampling.guidanceRescale', p, 0, 1);
+    num(raw, 'lcm.sampling.initialNoiseScale', p, 0, 100);
+    num(raw, 'lcm.sampling.epsilonScaling', p, 0.5, 2, true);
+    num(raw, 'lcm.sampling.clipNoise', p, 0, 1e6);
+  }
   str(raw, 'lcm.stopping.endOfText.text', p);
   const eotLang = str(raw, 'lcm.stopping.endOfText.lang', p);
   if (eotLang && isObject(tags) && !(eotLang in tags)) p.add(`\`lcm.stopping.endOfText.lang\` (${eotLang}) has no tag in \`tokenizer.languageTokens\``);
@@ -187,7 +209,9 @@ export function validateManifest(raw: Json): { manifest: PackManifest | undefine
     const listed = new Set(files.map((f) => (isObject(f) ? f.path : undefined)));
     const named = [
       field(raw, 'tokenizer.file', new Problems()), field(raw, 'sonar.encoder.file', new Problems()), field(raw, 'sonar.decoder.file', new Problems()),
-      field(raw, 'lcm.contextualizer.file', new Problems()), field(raw, 'lcm.denoiser.file', new Problems()), field(raw, 'lcm.denoiser.contextFile', new Problems()),
+      field(raw, 'lcm.contextualizer.file', new Problems()),
+      ...(diffusion ? [field(raw, 'lcm.denoiser.file', new Problems())] : []),
+      ...(architecture === 'two-tower-diffusion' ? [field(raw, 'lcm.denoiser.contextFile', new Problems())] : []),
       field(raw, 'lcm.normalizer.file', new Problems()), field(raw, 'modelCard', new Problems()),
     ];
     for (const n of named) if (typeof n === 'string' && !listed.has(n)) p.add(`\`${n}\` is named by the manifest but not listed in \`files\` (with its bytes and sha256)`);

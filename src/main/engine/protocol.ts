@@ -7,6 +7,7 @@
  */
 import type { SamplingSettings, WireError } from '../../shared/contract.ts';
 import type { ProviderName } from '../../inference/backend/ort.ts';
+import type { LcmArchitecture } from '../../inference/pack/types.ts';
 import type { GeneratedConcept, Progress, RoundTrip, StreamResult } from '../../inference/engine.ts';
 import type { PackReport } from '../../inference/pack/verify.ts';
 
@@ -18,9 +19,12 @@ export interface PackSummary {
   version: string;
   languages: string[];
   embeddingDim: number;
-  sampling: SamplingSettings;
-  /** T, the diffusion training steps (manifest lcm.schedule.trainSteps): the most inference steps. */
-  trainSteps: number;
+  /** The LCM design (manifest lcm.architecture; docs/variants.md). */
+  architecture: LcmArchitecture;
+  /** Sampling defaults; null for a deterministic Base-LCM pack (nothing is sampled). */
+  sampling: SamplingSettings | null;
+  /** T, the diffusion training steps (manifest lcm.schedule.trainSteps): the most inference steps; null for Base-LCM. */
+  trainSteps: number | null;
   /** The most concepts one generation may ask for (manifest lcm.stopping.maxConcepts). */
   maxConcepts: number;
   /** Context concepts the LCM attends to (manifest lcm.contextualizer.maxContext); older ones are dropped. */

@@ -13,6 +13,7 @@ import { ConceptEngine, type ConceptInput, type GeneratedConcept, type Generatio
 import { CancelledError, EngineError, InputError, throwIfCancelled } from '../../inference/errors.ts';
 import { verifyPack } from '../../inference/pack/verify.ts';
 import { packKey } from '../store/embeddings.ts';
+import { isDiffusionLcm } from '../../inference/pack/types.ts';
 import { detach, type EngineOps, type HostMessage, type OpName, type PackSummary, type WireConcept, type WorkerMessage } from './protocol.ts';
 
 const port = parentPort;
@@ -74,8 +75,9 @@ function summary(e: ConceptEngine, folder: string): PackSummary {
     version: m.version,
     languages: [...e.pack.languageCodes],
     embeddingDim: m.embeddingDim,
-    sampling: { inferenceSteps: m.lcm.sampling.inferenceSteps, guidanceScale: m.lcm.sampling.guidanceScale, spacing: m.lcm.sampling.spacing },
-    trainSteps: m.lcm.schedule.trainSteps,
+    architecture: m.lcm.architecture,
+    sampling: isDiffusionLcm(m.lcm) ? { inferenceSteps: m.lcm.sampling.inferenceSteps, guidanceScale: m.lcm.sampling.guidanceScale, spacing: m.lcm.sampling.spacing } : null,
+    trainSteps: isDiffusionLcm(m.lcm) ? m.lcm.schedule.trainSteps : null,
     maxConcepts: m.lcm.stopping.maxConcepts,
     maxContext: m.lcm.contextualizer.maxContext,
     instructions: { summarize: Boolean(m.lcm.instructions.summarize), expand: Boolean(m.lcm.instructions.expand) },

@@ -50,7 +50,7 @@ export class FakeBridge implements ConceptStudioApi {
   async appInfo(): Promise<AppInfo> {
     return {
       version: '0.0.0-fake', providers: ['cpu'], provider: 'cpu', host: 'web',
-      pack: { name: 'fake', version: '0', languages: this.options.packLanguages ?? ['eng_Latn', 'fra_Latn', 'zho_Hans', 'arb_Arab'], embeddingDim: 32, trainSteps: 100, sampling: { inferenceSteps: 40, guidanceScale: 3, spacing: 'trailing' } },
+      pack: { name: 'fake', version: '0', languages: this.options.packLanguages ?? ['eng_Latn', 'fra_Latn', 'zho_Hans', 'arb_Arab'], embeddingDim: 32, architecture: 'two-tower-diffusion', trainSteps: 100, sampling: { inferenceSteps: 40, guidanceScale: 3, spacing: 'trailing' } },
     };
   }
 

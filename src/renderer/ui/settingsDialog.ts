@@ -39,7 +39,9 @@ export async function settingsDialog(options: { info: AppInfo; settings: Setting
   const { info, settings, prefs } = options;
   const packDefaults = 'error' in info.pack ? null : info.pack.sampling;
   // Inference steps cannot exceed the pack's training steps T; guidance 1 means off (the engine refuses < 1).
-  const maxSteps = 'error' in info.pack ? 1000 : info.pack.trainSteps;
+  // A Base-LCM pack has neither (it samples nothing): the settings then wait for a diffusion pack.
+  const maxSteps = 'error' in info.pack ? 1000 : info.pack.trainSteps ?? 1000;
+  const deterministic = !('error' in info.pack) && info.pack.sampling === null;
   const pack = h('input', { type: 'text', value: settings.pack ?? '', placeholder: 'the default pack', spellcheck: 'false' });
   const provider = h('select', {}, ...PROVIDERS.map((p) => h('option', { value: p, selected: p === settings.provider },
     `${PROVIDER_NAMES[p]}${info.providers.includes(p) ? '' : ' — not in this build'}`)));
@@ -61,8 +63,10 @@ export async function settingsDialog(options: { info: AppInfo; settings: Setting
       h('fieldset', {}, h('legend', {}, 'Engine'),
         h('label', { class: 'field' }, 'Model pack ', pack),
         h('label', { class: 'field' }, 'Device ', provider),
-        h('p', { class: 'hint' }, `Running on ${info.provider}${'error' in info.pack || !info.pack.architecture ? '' : `; the pack's LCM is ${architectureName(info.pack.architecture)}`}. A pack or device change applies to the next job. Add, remove and choose the default pack in Models.`)),
-      h('fieldset', {}, h('legend', {}, 'Sampling'), steps.element, guidance.element, seed.element),
+        h('p', { class: 'hint' }, `Running on ${info.provider}${'error' in info.pack ? '' : `; the pack's LCM is ${architectureName(info.pack.architecture)}`}. A pack or device change applies to the next job. Add, remove and choose the default pack in Models.`)),
+      h('fieldset', {}, h('legend', {}, 'Sampling'),
+        ...(deterministic ? [h('p', { class: 'hint' }, 'The loaded pack is a Base-LCM: it predicts each concept deterministically, so steps, guidance and seed apply only to diffusion packs.')] : []),
+        steps.element, guidance.element, seed.element),
       h('fieldset', {}, h('legend', {}, 'Actions'), counts.continueCount.element, counts.expandCount.element, counts.regenerateCount.element),
       h('fieldset', {}, h('legend', {}, 'Appearance and language'),
         h('label', { class: 'field' }, 'Theme ', theme),
