@@ -6,13 +6,13 @@
  * RNG. Appending a concept runs one row through the graph and keeps its
  * prediction, so `sample` costs no model run at all.
  */
-import { f32 } from '../backend/ort.ts';
+import type { TensorValue } from '../backend/ort.ts';
 import { InputError, throwIfCancelled } from '../errors.ts';
 import type { ModelPack } from '../pack/loader.ts';
 import type { BaseMseLcmSpec } from '../pack/types.ts';
-import { row, stack } from '../tensor.ts';
-import { cacheFeeds, emptyCache, presentCache, type KvCache } from './kvCache.ts';
-import type { ConceptContext, ConceptLcm, SampleRequest } from './model.ts';
+import { row } from '../tensor.ts';
+import { CachedContext } from './context.ts';
+import type { ConceptLcm, SampleRequest } from './model.ts';
 import type { DiffusionOptions } from './sampler.ts';
 import type { Schedule } from './schedule.ts';
 
@@ -46,54 +46,21 @@ export class BaseLcm implements ConceptLcm {
 }
 
 /** Key/value cache of the context rows and the prediction made after the last one (normalized). */
-export class BaseLcmContext implements ConceptContext {
-  private cache: KvCache;
-  private vectors: Float32Array[] = [];
+export class BaseLcmContext extends CachedContext {
   private prediction: Float32Array | null = null;
 
   constructor(private readonly lcm: BaseLcm) {
-    this.cache = emptyCache(lcm.spec.contextualizer.layers);
+    super(lcm.pack, lcm.spec.contextualizer);
   }
 
-  get length(): number {
-    return this.vectors.length;
-  }
-
-  get concepts(): Float32Array[] {
-    return [...this.vectors];
-  }
-
-  async reset(): Promise<void> {
-    this.vectors = [];
+  protected override onReset(): Promise<void> {
     this.prediction = null;
-    this.cache = emptyCache(this.lcm.spec.contextualizer.layers);
+    return Promise.resolve();
   }
 
-  async append(raw: readonly Float32Array[], signal?: AbortSignal): Promise<void> {
-    if (raw.length === 0) return;
-    const max = this.lcm.spec.contextualizer.maxContext;
-    if (this.vectors.length + raw.length > max) {
-      const keep = [...this.vectors, ...raw].slice(-max);
-      await this.reset();
-      return this.appendChunk(keep, signal);
-    }
-    return this.appendChunk(raw, signal);
-  }
-
-  private async appendChunk(raw: readonly Float32Array[], signal?: AbortSignal): Promise<void> {
-    const c = this.lcm.spec.contextualizer;
+  protected onChunk(out: Record<string, TensorValue>, rows: number): void {
     const E = this.lcm.pack.manifest.embeddingDim;
-    const chunk = 256;
-    for (let s = 0; s < raw.length; s += chunk) {
-      throwIfCancelled(signal);
-      const part = raw.slice(s, s + chunk);
-      const normalized = this.lcm.pack.normalizer.normalize(stack(part, E), part.length);
-      const feeds = cacheFeeds({ embeddings: f32(normalized, [1, part.length, E]) }, this.cache, 'past', c.layers, c.heads, c.modelDim / c.heads);
-      const out = await (await this.lcm.pack.graph('contextualizer')).run(feeds);
-      this.cache = presentCache(out, c.layers, this.cache, part.length);
-      this.prediction = row(out.prediction!.data as Float32Array, E, part.length - 1).slice();
-      this.vectors.push(...part.map((v) => Float32Array.from(v)));
-    }
+    this.prediction = row(out.prediction!.data as Float32Array, E, rows - 1).slice();
   }
 
   /**

@@ -9,13 +9,13 @@
  * Unconditional rows (classifier-free guidance) mask every context row.
  */
 import { f32, i64, type TensorValue } from '../backend/ort.ts';
-import { throwIfCancelled } from '../errors.ts';
 import type { ModelPack } from '../pack/loader.ts';
 import type { OneTowerLcmSpec } from '../pack/types.ts';
-import { row, stack } from '../tensor.ts';
-import { cacheFeeds, emptyCache, presentCache, type KvCache } from './kvCache.ts';
-import type { ConceptContext, ConceptLcm, SampleRequest } from './model.ts';
-import { sampleNext, type DiffusionOptions } from './sampler.ts';
+import { row } from '../tensor.ts';
+import { CachedContext } from './context.ts';
+import { cacheFeeds } from './kvCache.ts';
+import type { ConceptLcm, SampleRequest } from './model.ts';
+import { diffusionOptions, sampleNext, type DiffusionOptions } from './sampler.ts';
 import { makeSchedule, type Schedule } from './schedule.ts';
 
 export class OneTowerLcm implements ConceptLcm {
@@ -36,68 +36,18 @@ export class OneTowerLcm implements ConceptLcm {
   }
 
   samplingOptions(overrides: Partial<DiffusionOptions> = {}): DiffusionOptions {
-    const s = this.spec.sampling;
-    return {
-      inferenceSteps: s.inferenceSteps,
-      spacing: s.spacing,
-      guidanceScale: s.guidanceScale,
-      guidanceRescale: s.guidanceRescale,
-      initialNoiseScale: s.initialNoiseScale,
-      epsilonScaling: s.epsilonScaling,
-      clipNoise: s.clipNoise,
-      ...overrides,
-    };
+    return diffusionOptions(this.spec.sampling, overrides);
   }
 }
 
 /** Clean concepts of one document: their per-layer keys/values, appended as they come. */
-export class OneTowerContext implements ConceptContext {
-  private cache: KvCache;
-  private vectors: Float32Array[] = [];
-
+export class OneTowerContext extends CachedContext {
   constructor(private readonly lcm: OneTowerLcm) {
-    this.cache = emptyCache(lcm.spec.contextualizer.layers);
+    super(lcm.pack, lcm.spec.contextualizer);
   }
 
-  get length(): number {
-    return this.vectors.length;
-  }
-
-  get concepts(): Float32Array[] {
-    return [...this.vectors];
-  }
-
-  async reset(): Promise<void> {
-    this.vectors = [];
-    this.cache = emptyCache(this.lcm.spec.contextualizer.layers);
-  }
-
-  async append(raw: readonly Float32Array[], signal?: AbortSignal): Promise<void> {
-    if (raw.length === 0) return;
-    const max = this.lcm.spec.contextualizer.maxContext;
-    if (this.vectors.length + raw.length > max) {
-      // Past the context window: keep the most recent `max` concepts and rebuild (rotary positions count from the window start).
-      const keep = [...this.vectors, ...raw].slice(-max);
-      await this.reset();
-      return this.appendChunk(keep, signal);
-    }
-    return this.appendChunk(raw, signal);
-  }
-
-  private async appendChunk(raw: readonly Float32Array[], signal?: AbortSignal): Promise<void> {
-    const c = this.lcm.spec.contextualizer;
-    const E = this.lcm.pack.manifest.embeddingDim;
-    const chunk = 256; // long prompts in chunks, so one run's attention matrix stays small
-    for (let s = 0; s < raw.length; s += chunk) {
-      throwIfCancelled(signal);
-      const part = raw.slice(s, s + chunk);
-      const normalized = this.lcm.pack.normalizer.normalize(stack(part, E), part.length);
-      const feeds = cacheFeeds({ embeddings: f32(normalized, [1, part.length, E]) }, this.cache, 'past', c.layers, c.heads, c.modelDim / c.heads);
-      const out = await (await this.lcm.pack.graph('contextualizer')).run(feeds);
-      this.cache = presentCache(out, c.layers, this.cache, part.length);
-      this.vectors.push(...part.map((v) => Float32Array.from(v)));
-    }
-  }
+  /** Clean rows give only their keys/values (the base class keeps them); their outputs are never read. */
+  protected onChunk(): void {}
 
   /**
    * `candidates` next concepts (one diffusion run; candidates and the

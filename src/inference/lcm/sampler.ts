@@ -10,6 +10,7 @@
  *
  * The denoiser is injected, so this file knows nothing about ONNX.
  */
+import type { SamplingDefaults } from '../pack/types.ts';
 import type { Rng } from '../rng.ts';
 import { applyGuidance, ddimStep, epsilonFromSample, type DdimStepResult } from './ddim.ts';
 import { checkInferenceSteps, inferencePlan, type Schedule, type Spacing } from './schedule.ts';
@@ -46,6 +47,20 @@ export interface DiffusionOptions {
   epsilonScaling: number | null;
   /** Latents are clamped to ±clipNoise after the draw and after every step, > 0 (reference default 100). */
   clipNoise: number;
+}
+
+/** A pack's sampling defaults (manifest `lcm.sampling`) as DiffusionOptions, overridden by `overrides`. */
+export function diffusionOptions(s: SamplingDefaults, overrides: Partial<DiffusionOptions> = {}): DiffusionOptions {
+  return {
+    inferenceSteps: s.inferenceSteps,
+    spacing: s.spacing,
+    guidanceScale: s.guidanceScale,
+    guidanceRescale: s.guidanceRescale,
+    initialNoiseScale: s.initialNoiseScale,
+    epsilonScaling: s.epsilonScaling,
+    clipNoise: s.clipNoise,
+    ...overrides,
+  };
 }
 
 export interface SampleNextArgs {

@@ -5,13 +5,13 @@
  * diffusion sampling over it.
  */
 import { f32, i64, type TensorValue } from '../backend/ort.ts';
-import { throwIfCancelled } from '../errors.ts';
 import type { ModelPack } from '../pack/loader.ts';
 import type { TwoTowerLcmSpec } from '../pack/types.ts';
-import { concatSeq, row, stack } from '../tensor.ts';
+import { concatSeq, row } from '../tensor.ts';
+import { CachedContext } from './context.ts';
 import { emptyCache, type KvCache } from './kvCache.ts';
-import type { ConceptContext, ConceptLcm, SampleRequest } from './model.ts';
-import { sampleNext, type DiffusionOptions } from './sampler.ts';
+import type { ConceptLcm, SampleRequest } from './model.ts';
+import { diffusionOptions, sampleNext, type DiffusionOptions } from './sampler.ts';
 import { makeSchedule } from './schedule.ts';
 
 export type { SampleRequest } from './model.ts';
@@ -41,17 +41,7 @@ export class TwoTowerLcm implements ConceptLcm {
 
   /** Diffusion options from the pack's defaults, overridden by `overrides`. */
   samplingOptions(overrides: Partial<DiffusionOptions> = {}): DiffusionOptions {
-    const s = this.spec.sampling;
-    return {
-      inferenceSteps: s.inferenceSteps,
-      spacing: s.spacing,
-      guidanceScale: s.guidanceScale,
-      guidanceRescale: s.guidanceRescale,
-      initialNoiseScale: s.initialNoiseScale,
-      epsilonScaling: s.epsilonScaling,
-      clipNoise: s.clipNoise,
-      ...overrides,
-    };
+    return diffusionOptions(this.spec.sampling, overrides);
   }
 }
 
@@ -61,75 +51,23 @@ export class TwoTowerLcm implements ConceptLcm {
  * cross-attention keys/values of each context row are computed once, row 0
  * being the reference's prepended zero vector.
  */
-export class LcmContext implements ConceptContext {
-  private ctxCache: KvCache;
+export class LcmContext extends CachedContext {
   private crossCache: KvCache;
-  /** Raw (denormalized) vectors in the context, oldest first. */
-  private vectors: Float32Array[] = [];
 
   constructor(private readonly lcm: TwoTowerLcm) {
-    this.ctxCache = emptyCache(lcm.spec.contextualizer.layers);
+    super(lcm.pack, lcm.spec.contextualizer);
     this.crossCache = emptyCache(lcm.spec.denoiser.layers);
   }
 
-  get length(): number {
-    return this.vectors.length;
+  /** The zero key's cross keys/values are recomputed (cheap: one row). */
+  protected override async onReset(): Promise<void> {
+    const d = this.lcm.spec.denoiser;
+    this.crossCache = emptyCache(d.layers);
+    await this.appendCross(new Float32Array(d.modelDim), 1);
   }
 
-  /** The raw vectors in this context (a copy of the list). */
-  get concepts(): Float32Array[] {
-    return [...this.vectors];
-  }
-
-  /** Empties the context; the zero key's cross keys/values are recomputed (cheap: one row). */
-  async reset(): Promise<void> {
-    const m = this.lcm.spec;
-    this.vectors = [];
-    this.ctxCache = emptyCache(m.contextualizer.layers);
-    this.crossCache = emptyCache(m.denoiser.layers);
-    await this.appendCross(new Float32Array(m.denoiser.modelDim), 1);
-  }
-
-  /** Appends raw concept vectors (as the SONAR encoder gives them). */
-  async append(raw: readonly Float32Array[], signal?: AbortSignal): Promise<void> {
-    if (raw.length === 0) return;
-    const m = this.lcm.pack.manifest;
-    const max = m.lcm.contextualizer.maxContext;
-    if (this.vectors.length + raw.length > max) {
-      // Past the model's context window: keep the most recent `max` concepts and
-      // rebuild, since rotary positions are absolute from the window start.
-      const keep = [...this.vectors, ...raw].slice(-max);
-      await this.reset();
-      return this.appendChunk(keep, signal);
-    }
-    return this.appendChunk(raw, signal);
-  }
-
-  private async appendChunk(raw: readonly Float32Array[], signal?: AbortSignal): Promise<void> {
-    const m = this.lcm.pack.manifest;
-    const c = m.lcm.contextualizer;
-    const E = m.embeddingDim;
-    const H = c.heads;
-    const dh = c.modelDim / c.heads;
-    // Long prompts go through in chunks so one run's attention matrix stays small.
-    const chunk = 256;
-    for (let s = 0; s < raw.length; s += chunk) {
-      throwIfCancelled(signal);
-      const part = raw.slice(s, s + chunk);
-      const normalized = this.lcm.pack.normalizer.normalize(stack(part, E), part.length);
-      const feeds: Record<string, TensorValue> = { embeddings: f32(normalized, [1, part.length, E]) };
-      for (let i = 0; i < c.layers; i++) {
-        feeds[`past_key.${i}`] = f32(this.ctxCache.tensors[2 * i]!, [1, H, this.ctxCache.length, dh]);
-        feeds[`past_value.${i}`] = f32(this.ctxCache.tensors[2 * i + 1]!, [1, H, this.ctxCache.length, dh]);
-      }
-      const out = await (await this.lcm.pack.graph('contextualizer')).run(feeds);
-      this.ctxCache = {
-        tensors: Array.from({ length: 2 * c.layers }, (_, k) => out[`${k % 2 ? 'present_value' : 'present_key'}.${k >> 1}`]!.data as Float32Array),
-        length: this.ctxCache.length + part.length,
-      };
-      await this.appendCross(out.hidden!.data as Float32Array, part.length);
-      this.vectors.push(...part.map((v) => Float32Array.from(v)));
-    }
+  protected onChunk(out: Record<string, TensorValue>, rows: number): Promise<void> {
+    return this.appendCross(out.hidden!.data as Float32Array, rows);
   }
 
   /** Projects `rows` contextualizer outputs to the denoiser's cross keys/values and appends them. */

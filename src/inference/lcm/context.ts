@@ -1,0 +1,83 @@
+/**
+ * What every LCM architecture's document context shares (docs/variants.md):
+ * the raw concepts it holds, the causal contextualizer run over new concepts
+ * only (its key/value cache keeps the rest), long prompts in chunks, and the
+ * context window: past `maxContext` concepts the most recent ones are kept and
+ * the cache is rebuilt, since rotary positions count from the window start.
+ * Each architecture adds what it keeps per chunk (`onChunk`) and how it
+ * proposes the next concept (`sample`).
+ */
+import { f32, type TensorValue } from '../backend/ort.ts';
+import { throwIfCancelled } from '../errors.ts';
+import type { ModelPack } from '../pack/loader.ts';
+import type { ContextualizerSpec } from '../pack/types.ts';
+import { stack } from '../tensor.ts';
+import { cacheFeeds, emptyCache, presentCache, type KvCache } from './kvCache.ts';
+import type { ConceptContext, SampleRequest } from './model.ts';
+
+/** Concepts per contextualizer run, so one run's attention matrix stays small. */
+const CHUNK = 256;
+
+export abstract class CachedContext implements ConceptContext {
+  /** The contextualizer's keys/values of every concept in the context. */
+  protected cache: KvCache;
+  /** Raw (denormalized) vectors in the context, oldest first. */
+  private vectors: Float32Array[] = [];
+
+  constructor(
+    protected readonly pack: ModelPack,
+    protected readonly tower: ContextualizerSpec,
+  ) {
+    this.cache = emptyCache(tower.layers);
+  }
+
+  get length(): number {
+    return this.vectors.length;
+  }
+
+  /** The raw vectors in this context (a copy of the list). */
+  get concepts(): Float32Array[] {
+    return [...this.vectors];
+  }
+
+  async reset(): Promise<void> {
+    this.vectors = [];
+    this.cache = emptyCache(this.tower.layers);
+    await this.onReset();
+  }
+
+  /** Appends raw concept vectors (as the SONAR encoder gives them). */
+  async append(raw: readonly Float32Array[], signal?: AbortSignal): Promise<void> {
+    if (raw.length === 0) return;
+    const max = this.tower.maxContext;
+    if (this.vectors.length + raw.length > max) {
+      const keep = [...this.vectors, ...raw].slice(-max);
+      await this.reset();
+      return this.appendChunks(keep, signal);
+    }
+    return this.appendChunks(raw, signal);
+  }
+
+  abstract sample(request: SampleRequest): Promise<Float32Array[]>;
+
+  /** After the cache was emptied (Two-Tower re-adds its zero key here). */
+  protected async onReset(): Promise<void> {}
+
+  /** The contextualizer's outputs for `rows` new concepts, after the cache took their keys/values. */
+  protected abstract onChunk(out: Record<string, TensorValue>, rows: number): Promise<void> | void;
+
+  private async appendChunks(raw: readonly Float32Array[], signal?: AbortSignal): Promise<void> {
+    const c = this.tower;
+    const E = this.pack.manifest.embeddingDim;
+    for (let s = 0; s < raw.length; s += CHUNK) {
+      throwIfCancelled(signal);
+      const part = raw.slice(s, s + CHUNK);
+      const normalized = this.pack.normalizer.normalize(stack(part, E), part.length);
+      const feeds = cacheFeeds({ embeddings: f32(normalized, [1, part.length, E]) }, this.cache, 'past', c.layers, c.heads, c.modelDim / c.heads);
+      const out = await (await this.pack.graph('contextualizer')).run(feeds);
+      this.cache = presentCache(out, c.layers, this.cache, part.length);
+      await this.onChunk(out, part.length);
+      this.vectors.push(...part.map((v) => Float32Array.from(v)));
+    }
+  }
+}
