@@ -32,7 +32,7 @@ import { benchEngine, benchExpand, benchSentences, WORK, type EngineFigures, typ
 import { fmt, loadAverage, machineLine, maxRssMiB, medianMsPerUnit, medianRate, SPIN_WAIT, table, THREADS, verdict, verdictLabel, WAITS_SUFFIX, type Verdict } from './measure.ts';
 import { benchWaits, type WaitsFigures } from './waits.ts';
 import { runScaling, type ScalingResult } from './scaling.ts';
-import { ensureShapePack, probeTorch, ROOT, torchCompare, type TorchCompareReply, type TorchStatus } from './torch.ts';
+import { ensureShapePack, ensureShapePackInt8, probeTorch, ROOT, torchCompare, type TorchCompareReply, type TorchStatus } from './torch.ts';
 
 const SECTIONS = ['engine', 'waits', 'expand', 'scaling', 'app', 'store'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -150,12 +150,24 @@ async function main(): Promise<void> {
     console.log('\n## Engine vs PyTorch reference, same weights and inputs');
     const sentences = benchSentences();
     for (const dir of packDirs(shapePack)) packs[dir] = await comparePack(dir, sentences, torch);
+    // The int8 variant (recipe/lcmref/quantize_pack.py): PyTorch has no int8 twin of it, so it is
+    // compared with the engine's own float32 run of the same pack and with that run's PyTorch figures.
+    const int8 = shapePack ? await ensureShapePackInt8(shapePack, torch) : null;
+    if (int8) packs[int8] = await comparePack(int8, sentences, { ok: false, reason: 'int8 graphs (PyTorch runs the float32 pack above)' });
     out.packs = packs;
     const t = target ? packs[target] : undefined;
     if (t) {
       verdicts.push(verdict('encoder, batch 64', medianRate(t.engine.encoderBatch64), 'sentences/s', '>=', 500));
       const batch1 = Object.entries(t.ratios).filter(([k]) => !k.startsWith('encoder'));
       for (const [name, ratio] of batch1) verdicts.push(verdict(`engine vs PyTorch: ${name.replace(/ \(.*\)$/, '')}`, ratio, '×', '>=', 1.5, torch.ok ? '' : 'PyTorch absent', 2));
+      const q = int8 && target === shapePack ? packs[int8] : undefined;
+      if (q && t.torch) {
+        const rate = (k: 'encoderBatch64' | 'decoderGreedy' | 'decoderBeam') => medianRate(q.engine[k]);
+        verdicts.push(verdict('encoder, batch 64 (int8 SONAR)', rate('encoderBatch64'), 'sentences/s', '>=', 500));
+        verdicts.push(verdict('int8 engine vs PyTorch fp32: decoder greedy', rate('decoderGreedy') / medianRate(t.torch.decoderGreedy), '×', '>=', 1.5, '', 2));
+        verdicts.push(verdict('int8 engine vs PyTorch fp32: decoder beam 5', rate('decoderBeam') / medianRate(t.torch.decoderBeam), '×', '>=', 1.5, '', 2));
+        console.log(`int8 vs float32 engine on the same pack: encoder b64 ${(rate('encoderBatch64') / medianRate(t.engine.encoderBatch64)).toFixed(2)}×, greedy ${(rate('decoderGreedy') / medianRate(t.engine.decoderGreedy)).toFixed(2)}×, beam ${(rate('decoderBeam') / medianRate(t.engine.decoderBeam)).toFixed(2)}×`);
+      }
     }
   }
 

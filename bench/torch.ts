@@ -16,6 +16,8 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 /** Packs with the default pack's shapes and random weights (git-ignored). */
 export const SHAPE_PACK = join(ROOT, '.bench/packs/default-shape');
+/** The same pack with int8 SONAR graphs (recipe/lcmref/quantize_pack.py); not in .bench/packs, which PyTorch also reads. */
+export const SHAPE_PACK_INT8 = join(ROOT, '.bench/packs-int8/default-shape-int8');
 
 export type TorchStatus = { ok: true; version: string } | { ok: false; reason: string };
 
@@ -115,4 +117,13 @@ export async function ensureShapePack(torch: TorchStatus): Promise<string | null
   console.log('Building the default-shape pack (random weights, the default pack\'s shapes) with recipe/bench/make_shape_pack.py …');
   await runPython('recipe/bench/make_shape_pack.py', [], '');
   return SHAPE_PACK;
+}
+
+/** The int8 variant of the default-shape pack, built from it when missing (needs Python's onnx, not torch). */
+export async function ensureShapePackInt8(shapePack: string | null, torch: TorchStatus): Promise<string | null> {
+  if (existsSync(join(SHAPE_PACK_INT8, 'manifest.json'))) return SHAPE_PACK_INT8;
+  if (!shapePack || !torch.ok) return null;
+  console.log('Quantizing the default-shape pack\'s SONAR graphs to int8 with recipe/lcmref/quantize_pack.py …');
+  await runPython('recipe/lcmref/quantize_pack.py', [shapePack, SHAPE_PACK_INT8, '--name', 'bench-gpu-shape-int8'], '');
+  return SHAPE_PACK_INT8;
 }
