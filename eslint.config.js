@@ -16,7 +16,7 @@ const up = (...layers) => ({ group: layers.map((l) => `**/${l}/**`), message: `T
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'release/**', 'node_modules/**', 'recipe/**', 'resources/**', 'test/fixtures/**'] },
+  { ignores: ['.bench/**', 'out/**', 'dist/**', 'release/**', 'node_modules/**', 'recipe/**', 'resources/**', 'test/fixtures/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -13,6 +13,11 @@ one-tower-diffusion (``lcm.contextualizer`` and ``lcm.denoiser`` describe the sa
 - contextualizer.onnx: embeddings [B,T,E] (clean rows), past_key.i/past_value.i → present_key.i/present_value.i
 - denoiser.onnx: noisy [B,E], timesteps int64 [B], context_key.i/context_value.i [1,H,P,Dh], context_mask [B,P]
   → x0 [B,E]
+
+quant-discrete / quant-continuous (``lcm.contextualizer``, ``lcm.denoiser`` = the head, ``lcm.codebooks``):
+- contextualizer.onnx: as the Two-Tower's (embeddings, past → hidden [B,T,D], present)
+- denoiser.onnx: partial [B,E], level int64 [B], context [1,P,D] → logits [B,K] (discrete) or residual [B,E]
+- codebooks.bin: float32 little-endian [L,K,E] (normalized space), no header
 """
 from typing import Any, Dict, List, Tuple
 
@@ -21,6 +26,9 @@ from torch import Tensor, nn
 
 from .base_lcm import BaseLCM
 from .one_tower import OneTowerLCM
+from .quant_lcm import QuantLCM
+
+DEFAULT_QUANT_SAMPLING = {"temperature": 1.0, "topK": 0}
 
 
 def _split(flat: Tuple[Tensor, ...]) -> Tuple[List[Tensor], List[Tensor]]:
@@ -60,10 +68,58 @@ class OneTowerDenoiserGraph(nn.Module):
         return self.model.denoise(noisy, timesteps, keys, values, rest[-1])
 
 
+class QuantContextGraph(nn.Module):
+    def __init__(self, model: QuantLCM):
+        super().__init__()
+        self.model = model
+
+    def forward(self, embeddings: Tensor, *past: Tensor) -> Tuple[Tensor, ...]:
+        hidden, keys, values = self.model.contextualize(embeddings, *_split(past))
+        return (hidden, *_interleave(keys, values))
+
+
+class QuantHeadGraph(nn.Module):
+    def __init__(self, model: QuantLCM):
+        super().__init__()
+        self.model = model
+
+    def forward(self, partial: Tensor, level: Tensor, context: Tensor) -> Tensor:
+        return self.model.head_step(partial, level, context)
+
+
+def export_quant_graphs(out_dir: str, lcm: QuantLCM, external_data: bool) -> List[str]:
+    from .export_pack import _dummy_kv, export_graph, kv_names  # late import: export_pack imports this module
+    import os
+
+    cfg = lcm.cfg
+    past = kv_names("past", cfg.context_layers)
+    present = kv_names("present", cfg.context_layers)
+    axes: Dict[str, Dict[int, str]] = {"embeddings": {0: "B", 1: "T"}, "hidden": {0: "B", 1: "T"}}
+    axes.update({n: {0: "B", 2: "P"} for n in past})
+    axes.update({n: {0: "B", 2: "P_plus_T"} for n in present})
+    x = torch.randn(2, 3, cfg.embedding_dim, generator=torch.Generator().manual_seed(2))
+    written = export_graph(QuantContextGraph(lcm), (x, *_dummy_kv(2, cfg.heads, 2, cfg.head_dim, cfg.context_layers)),
+                           out_dir, "contextualizer.onnx", ["embeddings", *past], ["hidden", *present], axes,
+                           external_data)
+    partial = torch.randn(3, cfg.embedding_dim, generator=torch.Generator().manual_seed(4))
+    level = torch.tensor([0, cfg.levels - 1, cfg.levels // 2], dtype=torch.long)
+    ctx = torch.randn(1, 4, cfg.model_dim, generator=torch.Generator().manual_seed(3))
+    out_name = "logits" if lcm.discrete else "residual"
+    written += export_graph(QuantHeadGraph(lcm), (partial, level, ctx), out_dir, "denoiser.onnx",
+                            ["partial", "level", "context"], [out_name],
+                            {"partial": {0: "B"}, "level": {0: "B"}, "context": {1: "P"}, out_name: {0: "B"}},
+                            external_data)
+    with open(os.path.join(out_dir, "codebooks.bin"), "wb") as f:
+        f.write(lcm.rvq.to_bytes())
+    return written + ["codebooks.bin"]
+
+
 def export_lcm_graphs(out_dir: str, lcm: Any, external_data: bool) -> List[str]:
-    """Export the LCM graphs of a BaseLCM or OneTowerLCM (dummy sizes B=2/3, T=3, P=2 so no size is baked in)."""
+    """Export the LCM graphs of a BaseLCM, OneTowerLCM or QuantLCM (dummy sizes B=2/3, T=3, P=2 so no size is baked in)."""
     from .export_pack import _dummy_kv, export_graph, kv_names  # late import: export_pack imports this module
 
+    if isinstance(lcm, QuantLCM):
+        return export_quant_graphs(out_dir, lcm, external_data)
     cfg = lcm.cfg
     past = kv_names("past", cfg.layers)
     present = kv_names("present", cfg.layers)
@@ -95,6 +151,19 @@ def export_lcm_graphs(out_dir: str, lcm: Any, external_data: bool) -> List[str]:
 def lcm_manifest_section(lcm: Any, schedule: Any, sampling: Any) -> Dict[str, Any]:
     """``manifest.lcm`` without normalizer/stopping/instructions (the caller adds those)."""
     cfg = lcm.cfg
+    if isinstance(lcm, QuantLCM):
+        quant_sampling = sampling if isinstance(sampling, dict) and "temperature" in sampling else DEFAULT_QUANT_SAMPLING
+        return {
+            "architecture": lcm.ARCHITECTURE,
+            "contextualizer": {"file": "contextualizer.onnx", "modelDim": cfg.model_dim, "layers": cfg.context_layers,
+                               "heads": cfg.heads, "ffnDim": cfg.ffn_dim, "maxContext": cfg.max_context,
+                               "ropeTheta": cfg.rope_theta},
+            "denoiser": {"file": "denoiser.onnx", "modelDim": cfg.model_dim, "layers": cfg.head_layers,
+                         "heads": cfg.heads, "ffnDim": cfg.ffn_dim, "timestepDim": cfg.level_dim},
+            "codebooks": {"file": "codebooks.bin", "levels": cfg.levels, "size": cfg.codebook_size,
+                          "space": "normalized"},
+            "sampling": {"temperature": float(quant_sampling["temperature"]), "topK": int(quant_sampling["topK"])},
+        }
     tower = {"file": "contextualizer.onnx", "modelDim": cfg.model_dim, "layers": cfg.layers, "heads": cfg.heads,
              "ffnDim": cfg.ffn_dim, "maxContext": cfg.max_context, "ropeTheta": cfg.rope_theta}
     if isinstance(lcm, BaseLCM):

@@ -1,6 +1,23 @@
 """Stages ``lcm`` and ``finetune``: train the Two-Tower diffusion LCM (recipe/lcmref/two_tower.py),
-or, with ``--set architecture=base-mse|one-tower-diffusion``, the Base-LCM or the One-Tower LCM
-(docs/variants.md; recipe/lcmref/base_lcm.py, one_tower.py).
+or, with ``--set architecture=base-mse|one-tower-diffusion|quant-discrete|quant-continuous``, the
+Base-LCM, the One-Tower LCM or a Quant-LCM (docs/variants.md; recipe/lcmref/base_lcm.py,
+one_tower.py, quant_lcm.py).
+
+Quant-LCM: at the start of a fresh ``lcm`` run the RVQ codebooks are fitted (lcmref/rvq.py,
+k-means level by level; ``rvq_levels`` × ``rvq_size`` units, ``rvq_iters`` Lloyd steps) on up to
+``rvq_vectors`` normalized concept vectors of the embed stage's training documents and saved as
+``runs/lcm/codebooks.pt`` (a resumed run reuses them; ``finetune`` takes the lcm run's). Each
+batch is RVQ-encoded and every position gets one random level: cross-entropy on the unit there
+(quant-discrete) or MSE on the residual (quant-continuous). Evaluation samples with
+``quant_temperature``/``quant_top_k``.
+
+Fragility-weighted loss (``--set fragility_weight=λ``, λ > 0; any architecture): each target
+concept's loss is weighted by w = 1 + λ·f/100, f its fragility (metrics in
+src/inference/metrics/fragility.ts: 100 − mean chrF over noise levels), as a weighted mean.
+Training sequences hold vectors only, so f is computed against the plain round trip: f = 100 −
+mean chrF(decode(x + α‖x‖/√E·ε), decode(x)) with the SONAR stage's decoder, greedy, in
+``fragility_lang``, α ∈ FRAGILITY_NOISE, ``fragility_samples`` draws (seeded per vector), once
+per distinct vector, cached in ``runs/<stage>/fragility.json`` (key: SHA-1 of the float16 vector).
 
 Variants: same data loading, windows, batches, optimiser, checkpoints and resume. The
 Base-LCM's loss is next-vector MSE in normalized space (the prediction at row n−1 against
@@ -42,7 +59,9 @@ from lcmref import ddim
 from lcmref.base_lcm import BaseLCM, BaseLcmConfig
 from lcmref.generate import BaseContext, GenerationOptions, make_context
 from lcmref.one_tower import OneTowerConfig, OneTowerLCM
+from lcmref.quant_lcm import VARIANTS as QUANT_VARIANTS, QuantContext, QuantLCM, QuantLcmConfig, quant_loss
 from lcmref.rng import Rng
+from lcmref.rvq import ResidualVQ, fit_rvq, reconstruction_error
 from lcmref.two_tower import LcmConfig, SonarNormalizer, TwoTowerLCM
 
 from . import embed as embed_stage
@@ -52,8 +71,10 @@ from .lcm_data import InstructionBuilder, Sequence as Seq, ShardStore, doc_windo
 from .loop import RunOptions, Trainer, load_weights, prepare_run_dir, resume_config
 from .streams import MixedStream, PooledBatcher
 
-SHAPE_KEYS = ("model_dim", "heads", "context_layers", "denoiser_layers", "ffn_dim", "embedding_dim", "architecture", "layers")
-ARCHITECTURES = ("two-tower-diffusion", "one-tower-diffusion", "base-mse")
+SHAPE_KEYS = ("model_dim", "heads", "context_layers", "denoiser_layers", "ffn_dim", "embedding_dim", "architecture", "layers",
+              "rvq_levels", "rvq_size")
+ARCHITECTURES = ("two-tower-diffusion", "one-tower-diffusion", "base-mse", *QUANT_VARIANTS)
+FRAGILITY_NOISE = (0.1, 0.2, 0.3, 0.5)  # relative noise scales (src/inference/metrics/fragility.ts defaults)
 SCHEDULE = ddim.ScheduleConfig(kind="cosine", train_steps=100, zero_terminal_snr=True)  # released LCM configs
 PAPER = GenerationOptions()  # the paper's inference settings (lcmref/generate.py)
 
@@ -70,6 +91,17 @@ class LcmTrainConfig:
     denoiser_layers: int = 4
     ffn_dim: int = 1024
     max_context: int = 4096
+    # Quant-LCM (docs/variants.md): RVQ codebooks and evaluation sampling
+    rvq_levels: int = 16
+    rvq_size: int = 256
+    rvq_iters: int = 10
+    rvq_vectors: int = 20_000
+    quant_temperature: float = 1.0
+    quant_top_k: int = 0
+    # fragility-weighted loss: 0 = off
+    fragility_weight: float = 0.0
+    fragility_samples: int = 1
+    fragility_lang: str = "eng_Latn"
     # data and objective
     window: int = 64  # concepts per training sequence
     batch_concepts: int = 2048  # rows × longest row
@@ -108,15 +140,16 @@ def lcm_config(cfg: LcmTrainConfig) -> LcmConfig:
                      max_context=cfg.max_context)
 
 
-AnyLCM = Union[TwoTowerLCM, OneTowerLCM, BaseLCM]
+AnyLCM = Union[TwoTowerLCM, OneTowerLCM, BaseLCM, QuantLCM]
 
 
 def tower_layers(cfg: LcmTrainConfig) -> int:
     return cfg.layers or cfg.context_layers + cfg.denoiser_layers
 
 
-def new_model(cfg: LcmTrainConfig) -> AnyLCM:
-    """The module of ``cfg.architecture`` (uninitialised)."""
+def new_model(cfg: LcmTrainConfig, rvq: Optional[ResidualVQ] = None) -> AnyLCM:
+    """The module of ``cfg.architecture`` (uninitialised). A Quant-LCM without ``rvq`` gets zero codebooks of the
+    configured shape (a checkpoint's ``codebooks`` buffer then fills them)."""
     if cfg.architecture not in ARCHITECTURES:
         raise SystemExit(f"--set architecture={cfg.architecture!r}: use one of {', '.join(ARCHITECTURES)}")
     if cfg.architecture == "base-mse":
@@ -125,12 +158,18 @@ def new_model(cfg: LcmTrainConfig) -> AnyLCM:
     if cfg.architecture == "one-tower-diffusion":
         return OneTowerLCM(OneTowerConfig(embedding_dim=cfg.embedding_dim, model_dim=cfg.model_dim, heads=cfg.heads,
                                           layers=tower_layers(cfg), ffn_dim=cfg.ffn_dim, max_context=cfg.max_context))
+    if cfg.architecture in QUANT_VARIANTS:
+        books = rvq or ResidualVQ(torch.zeros(cfg.rvq_levels, cfg.rvq_size, cfg.embedding_dim))
+        return QuantLCM(QuantLcmConfig(embedding_dim=cfg.embedding_dim, model_dim=cfg.model_dim, heads=cfg.heads,
+                                       context_layers=cfg.context_layers, head_layers=cfg.denoiser_layers,
+                                       ffn_dim=cfg.ffn_dim, levels=cfg.rvq_levels, codebook_size=cfg.rvq_size,
+                                       variant=cfg.architecture, max_context=cfg.max_context), books)
     return TwoTowerLCM(lcm_config(cfg))
 
 
-def build_model(cfg: LcmTrainConfig) -> AnyLCM:
+def build_model(cfg: LcmTrainConfig, rvq: Optional[ResidualVQ] = None) -> AnyLCM:
     """Xavier-uniform matrices, zero biases, unit norms; AdaLN modulators zero (DiT: each block starts as identity)."""
-    model = new_model(cfg)
+    model = new_model(cfg, rvq)
     with torch.no_grad():
         for name, p in model.named_parameters():
             if "modulator" in name:
@@ -154,8 +193,10 @@ class LcmTask:
     units = "concepts"
     loss_columns: List[str] = []
 
-    def __init__(self, stage: str, work: Work, cfg: LcmTrainConfig, device: torch.device):
+    def __init__(self, stage: str, work: Work, cfg: LcmTrainConfig, device: torch.device,
+                 rvq: Optional[ResidualVQ] = None, fragility: Optional["FragilityCache"] = None):
         self.name, self.cfg, self.device = stage, cfg, device
+        self.rvq, self.fragility = rvq, fragility
         self.center, self.scale, _ = load_normalizer(work)
         self.alphas_cumprod = ddim.DDIMScheduler(SCHEDULE).alphas_cumprod
         self._net: Optional[AnyLCM] = None
@@ -188,7 +229,7 @@ class LcmTask:
 
     def model(self) -> nn.Module:
         if self._net is None:
-            self._net = build_model(self.cfg)
+            self._net = build_model(self.cfg, self.rvq)
         return self._net
 
     def batches(self) -> PooledBatcher:
@@ -206,13 +247,17 @@ class LcmTask:
     def _tensors(self, batch: Sequence[Seq]) -> Tuple[Tensor, Tensor]:
         n = max(len(s) for s in batch)
         x = np.zeros((len(batch), n, self.cfg.embedding_dim), np.float32)
-        m = np.zeros((len(batch), n), np.bool_)
+        m = np.zeros((len(batch), n), np.float32)
         for i, s in enumerate(batch):
             x[i, :len(s)] = self.normalize(s.raw)
             m[i, :len(s)] = s.target
+            if self.fragility is not None:  # fragility-weighted loss: w = 1 + λ·f/100 on the loss positions
+                f = self.fragility.scores(s.raw)
+                m[i, :len(s)] *= 1.0 + self.cfg.fragility_weight * f / 100.0
         return torch.from_numpy(x), torch.from_numpy(m)
 
     def _loss(self, x0: Tensor, mask: Tensor, gen: torch.Generator, uncond_p: float) -> Tensor:
+        """Mean loss over the loss positions; ``mask`` holds each position's weight (0 = not in the loss)."""
         b, n, e = x0.shape
         t = torch.randint(0, SCHEDULE.train_steps, (b, n), generator=gen)
         eps = torch.randn(b, n, e, generator=gen)
@@ -222,6 +267,10 @@ class LcmTask:
         dev = self.device
         x0, mask = x0.to(dev), mask.to(dev)
         net = self._net
+        if isinstance(net, QuantLCM):
+            b, n, e = x0.shape
+            codes = net.rvq.encode(x0.reshape(b * n, e).float(), fast=True).view(b, n, -1).to(dev)
+            return quant_loss(net, x0, codes, gen, weights=mask)
         if isinstance(net, BaseLCM):
             # Next-vector regression: the output at row n−1 predicts row n (loss positions n ≥ 1; no noise is used).
             pred = net.forward_train(x0)[:, :-1]
@@ -239,6 +288,10 @@ class LcmTask:
         x0, mask = self._tensors(batch)
         return self._loss(x0, mask, gen, self.cfg.cfg_dropout), {}, sum(len(s) for s in batch)
 
+    def close(self) -> None:
+        if self.fragility is not None:
+            self.fragility.save()
+
     def evaluate(self, step: int) -> Dict[str, float]:
         if not self.eval_seqs:
             return {}
@@ -248,11 +301,15 @@ class LcmTask:
         total, count = 0.0, 0
         for start in range(0, len(self.eval_seqs), 16):
             x0, mask = self._tensors(self.eval_seqs[start:start + 16])
-            total += float(self._loss(x0, mask, g, 0.0)) * int(mask.sum())
-            count += int(mask.sum())
-        out = {"valid_mse": total / max(1, count)}
+            total += float(self._loss(x0, mask, g, 0.0)) * float(mask.sum())
+            count += float(mask.sum())
+        if self.fragility is not None:
+            self.fragility.save()
+        # valid_mse: the loss (for a quant-discrete LCM, the cross-entropy at one random level per position).
+        out = {"valid_mse": total / max(1.0, count)}
         cpu = net if self.device.type == "cpu" else copy.deepcopy(net).float().cpu()
-        out.update(next_concept_cosines(cpu, self.center, self.scale, self.eval_seqs, self.eval_pos, self.cfg.seed))
+        out.update(next_concept_cosines(cpu, self.center, self.scale, self.eval_seqs, self.eval_pos, self.cfg.seed,
+                                        quant=(self.cfg.quant_temperature, self.cfg.quant_top_k)))
         out["score"] = -out["valid_mse"]
         return out
 
@@ -263,9 +320,14 @@ def cos(a: np.ndarray, b: np.ndarray) -> float:
 
 @torch.no_grad()
 def sample_next_raw(model: AnyLCM, normalizer: SonarNormalizer, context_raw: np.ndarray, seed: int,
-                    opts: GenerationOptions = PAPER) -> np.ndarray:
+                    opts: GenerationOptions = PAPER, quant: Tuple[float, int] = (1.0, 0)) -> np.ndarray:
     """One diffusion sample of the concept after ``context_raw`` [n, E] (raw space in and out), paper settings;
-    for the Base-LCM its deterministic prediction."""
+    for the Base-LCM its deterministic prediction; for a Quant-LCM one sample at (temperature, top-k) ``quant``."""
+    if isinstance(model, QuantLCM):
+        qctx = QuantContext(model)
+        qctx.feed(normalizer.normalize(torch.from_numpy(context_raw)))
+        z, _ = qctx.sample(1, Rng(seed), quant[0], quant[1])
+        return normalizer.denormalize(z)[0].numpy()
     ctx = make_context(model)
     ctx.feed(normalizer.normalize(torch.from_numpy(context_raw)))
     if isinstance(ctx, BaseContext):
@@ -280,7 +342,8 @@ def sample_next_raw(model: AnyLCM, normalizer: SonarNormalizer, context_raw: np.
 
 
 def next_concept_cosines(model: AnyLCM, center: np.ndarray, scale: np.ndarray, seqs: List[Seq],
-                         positions: List[Tuple[int, int]], seed: int) -> Dict[str, float]:
+                         positions: List[Tuple[int, int]], seed: int, quant: Tuple[float, int] = (1.0, 0)
+                         ) -> Dict[str, float]:
     """Mean cosine to the true next concept: LCM sample (``next_cos``), previous concept, mean of context."""
     if not positions:
         return {}
@@ -290,7 +353,7 @@ def next_concept_cosines(model: AnyLCM, center: np.ndarray, scale: np.ndarray, s
     got, prev, mean = [], [], []
     for k, (j, n) in enumerate(positions):
         raw = seqs[j].raw
-        pred = sample_next_raw(model, norm, raw[:n], seed * 1000 + k)
+        pred = sample_next_raw(model, norm, raw[:n], seed * 1000 + k, quant=quant)
         got.append(cos(pred, raw[n]))
         prev.append(cos(raw[n - 1], raw[n]))
         mean.append(cos(raw[:n].mean(0), raw[n]))
@@ -311,7 +374,7 @@ def run(stage: str, work: Work, cfg: LcmTrainConfig, pairs: Sequence[str], devic
         if not os.path.exists(base):
             base = work.require_stage("lcm", "last.pt")
         init, base_cfg = load_weights(base)
-        shapes = {k: base_cfg[k] for k in SHAPE_KEYS}
+        shapes = {k: base_cfg[k] for k in SHAPE_KEYS if k in base_cfg}  # runs from before a key existed: its default
         cfg = dataclasses.replace(cfg, **shapes)
         log(f"[finetune] starting from {base} (step {torch.load(base, map_location='cpu')['step']})")
     cfg = dataclasses.replace(cfg, embedding_dim=sonar_dim, normalizer_sha256=sha)
@@ -319,8 +382,110 @@ def run(stage: str, work: Work, cfg: LcmTrainConfig, pairs: Sequence[str], devic
     if cfg.normalizer_sha256 != sha:
         raise SystemExit(f"{run_dir} was trained under another normalizer (runs/normalizer changed); "
                          f"start over with `recipe/run.py {stage} --fresh`")
-    task = LcmTask(stage, work, cfg, device)
-    return Trainer(task, cfg, run_dir, device, opts, init_weights=init).run()
+    rvq: Optional[ResidualVQ] = None
+    if cfg.architecture in QUANT_VARIANTS:
+        rvq = codebooks(work, stage, run_dir, cfg)
+    frag = FragilityCache(work, run_dir, cfg) if cfg.fragility_weight > 0 else None
+    task = LcmTask(stage, work, cfg, device, rvq, frag)
+    try:
+        return Trainer(task, cfg, run_dir, device, opts, init_weights=init).run()
+    finally:
+        task.close()
+
+
+def codebooks(work: Work, stage: str, run_dir: str, cfg: LcmTrainConfig) -> ResidualVQ:
+    """The Quant-LCM's RVQ: ``runs/lcm/codebooks.pt`` if there is one (resume, finetune), else fitted now on the
+    normalized vectors of the training documents (a seeded sample of ``rvq_vectors``) and saved there."""
+    path = os.path.join(work.runs, "lcm", "codebooks.pt")
+    if os.path.exists(path):
+        books = torch.load(path, map_location="cpu")
+        rvq = ResidualVQ(books["codebooks"])
+        if (rvq.levels, rvq.size, rvq.dim) != (cfg.rvq_levels, cfg.rvq_size, cfg.embedding_dim):
+            raise SystemExit(f"{path} holds {rvq.levels}×{rvq.size}×{rvq.dim} codebooks; this run wants "
+                             f"{cfg.rvq_levels}×{cfg.rvq_size}×{cfg.embedding_dim}: start over with "
+                             f"`recipe/run.py lcm --fresh` (it refits them)")
+        return rvq
+    if stage != "lcm":
+        raise SystemExit("no RVQ codebooks in runs/lcm: run the lcm stage with the quant architecture first")
+    center, scale, _ = load_normalizer(work)
+    docs = ShardStore(work, "docs", "train")
+    rows = np.concatenate([docs.doc(i) for i in range(len(docs))]) if len(docs) else np.zeros((0, cfg.embedding_dim))
+    rng = np.random.default_rng(cfg.seed)
+    if rows.shape[0] > cfg.rvq_vectors:
+        rows = rows[np.sort(rng.choice(rows.shape[0], cfg.rvq_vectors, replace=False))]
+    x = torch.from_numpy(((rows - center) / scale).astype(np.float32))
+    if x.shape[0] < cfg.rvq_size:
+        raise SystemExit(f"RVQ: {x.shape[0]} training vectors, fewer than rvq_size={cfg.rvq_size} units per codebook: "
+                         f"use --set rvq_size=N with N ≤ {x.shape[0]}, or more data")
+    log(f"[{stage}] fitting RVQ {cfg.rvq_levels}×{cfg.rvq_size} on {x.shape[0]} vectors ({cfg.rvq_iters} k-means steps)")
+    rvq = fit_rvq(x, cfg.rvq_levels, cfg.rvq_size, iterations=cfg.rvq_iters, seed=cfg.seed)
+    err = reconstruction_error(rvq, x)
+    log(f"[{stage}] RVQ reconstruction MSE {err:.4f} per dim (variance of the vectors {float(x.var()):.4f})")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    torch.save({"codebooks": rvq.codebooks, "reconstruction_mse": err, "vectors": int(x.shape[0])}, path)
+    return rvq
+
+
+class FragilityCache:
+    """Fragility f (0–100) of training vectors, computed once per distinct vector and kept in
+    ``runs/<stage>/fragility.json`` (see the module docstring for the definition)."""
+
+    def __init__(self, work: Work, run_dir: str, cfg: LcmTrainConfig):
+        from . import sonar as sonar_stage
+        from . import tokenizer as tokstage
+
+        self.cfg = cfg
+        self.path = os.path.join(run_dir, "fragility.json")
+        self.values: Dict[str, float] = read_json(self.path) if os.path.exists(self.path) else {}
+        self.new = 0
+        _, self.decoder, scfg, _ = sonar_stage.load_trained(work)
+        self.decoder.eval()
+        self.tok = tokstage.load(work)[0]
+        self.max_new = min(64, scfg.max_len)
+        if cfg.fragility_lang not in self.tok.language_tokens:
+            raise SystemExit(f"--set fragility_lang={cfg.fragility_lang}: the tokenizer has no such language tag "
+                             f"(it has {', '.join(sorted(self.tok.language_tokens))})")
+
+    @staticmethod
+    def key(v: np.ndarray) -> str:
+        import hashlib
+        return hashlib.sha1(np.asarray(v, np.float16).tobytes()).hexdigest()
+
+    def scores(self, raw: np.ndarray) -> np.ndarray:
+        """f for each row of ``raw`` [n, E] (computing the missing ones in one decode batch)."""
+        from .decode import decode_vectors
+        from .metrics import sentence_chrf  # the recipe's chrF (selftested against the TypeScript one)
+
+        def similarity(hyp: str, ref: str) -> float:  # as fragility.ts: an empty round trip scores 100 or 0
+            return (100.0 if not hyp.strip() else 0.0) if not ref.strip() else sentence_chrf(hyp, ref)
+
+        keys = [self.key(v) for v in raw]
+        todo = [i for i, k in enumerate(keys) if k not in self.values]
+        if todo:
+            vecs, plan = [], []
+            for i in todo:
+                x = torch.from_numpy(np.asarray(raw[i], np.float32))
+                vecs.append(x)
+                g = torch.Generator().manual_seed(int(keys[i][:8], 16))  # seeded per vector: the same f every run
+                for a in FRAGILITY_NOISE:
+                    for _ in range(self.cfg.fragility_samples):
+                        vecs.append(x + a * x.norm() / x.shape[0] ** 0.5 * torch.randn(x.shape[0], generator=g))
+                plan.append(1 + len(FRAGILITY_NOISE) * self.cfg.fragility_samples)
+            texts = decode_vectors(self.decoder, self.tok, torch.stack(vecs), [self.cfg.fragility_lang] * len(vecs),
+                                   self.max_new, 64)
+            at = 0
+            for i, n in zip(todo, plan):
+                plain, noisy = texts[at], texts[at + 1:at + n]
+                self.values[keys[i]] = 100.0 - float(np.mean([similarity(t, plain) for t in noisy]))
+                at += n
+            self.new += len(todo)
+        return np.asarray([self.values[k] for k in keys], np.float32)
+
+    def save(self) -> None:
+        if self.new:
+            from .common import write_json
+            write_json(self.path, self.values)
+            self.new = 0
 
 
 def load_trained(work: Work) -> Tuple[AnyLCM, LcmTrainConfig, Dict[str, Any]]:
@@ -332,7 +497,7 @@ def load_trained(work: Work) -> Tuple[AnyLCM, LcmTrainConfig, Dict[str, Any]]:
                 ck = torch.load(path, map_location="cpu")
                 names = {f.name for f in dataclasses.fields(LcmTrainConfig)}
                 cfg = LcmTrainConfig(**{k: v for k, v in ck["config"].items() if k in names})
-                model = new_model(cfg)
+                model = new_model(cfg)  # a Quant-LCM's codebooks come with its state dict
                 model.load_state_dict(ck["model"])
                 model.eval()
                 return model, cfg, {"stage": stage, "checkpoint": path, "step": ck["step"]}

@@ -11,6 +11,8 @@ export const OPTIONS = {
   seed: { type: 'string' },
   steps: { type: 'string' },
   guidance: { type: 'string' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
   count: { type: 'string' },
   index: { type: 'string' },
   'max-chars': { type: 'string' },

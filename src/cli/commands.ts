@@ -5,7 +5,7 @@ import { ConceptEngine, type ConceptInput, type GenerationOptions, type Generate
 import { InputError } from '../inference/errors.ts';
 import { inferencePlan, makeSchedule } from '../inference/lcm/schedule.ts';
 import { resolvePackDir } from '../inference/pack/discover.ts';
-import { isDiffusionLcm, type ScheduleKind } from '../inference/pack/types.ts';
+import { isDiffusionLcm, isQuantLcm, type ScheduleKind } from '../inference/pack/types.ts';
 import type { DecodeOptions } from '../inference/sonar/decoder.ts';
 import { segmentText } from '../inference/text/segmenter.ts';
 import { intFlag, numFlag, type Flags } from './args.ts';
@@ -153,17 +153,52 @@ export async function roundtripCommand(ctx: CommandContext): Promise<void> {
 }
 
 /**
- * --steps for a diffusion pack: 1 … its training steps T. A Base-LCM pack samples nothing, so --steps,
- * --guidance and --exact-steps are refused there rather than silently ignored.
+ * Fragility of each sentence (docs/variants.md, "Fragility"): the mean chrF of
+ * its noisy round trips; --seed (default 0), --count N samples per noise level.
+ */
+export async function fragilityCommand(ctx: CommandContext): Promise<void> {
+  const language = lang(ctx.flags.lang, 'eng_Latn');
+  const items = sentences(await readInput(ctx.file), ctx.flags, language).filter((s) => !s.blank);
+  const seed = intFlag(ctx.flags, 'seed', 0, 0xffffffff, 0)!;
+  const samples = intFlag(ctx.flags, 'count', 1, 32);
+  const engine = await openEngine(ctx);
+  try {
+    for (const s of items) {
+      const r = await engine.fragility(s.text, language, { seed, signal: ctx.signal, decode: decodeOptions(ctx.flags), ...(samples ? { samples } : {}) });
+      if (ctx.flags.json) ctx.out.json(r);
+      else ctx.out.line(`${r.score.toFixed(1)}\t${r.levels.map((l) => `${l.noise}:${l.score.toFixed(1)}`).join(' ')}\t${s.text}`);
+    }
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * --steps for a diffusion pack: 1 … its training steps T. A Base-LCM or Quant-LCM pack runs no diffusion,
+ * so --steps, --guidance and --exact-steps are refused there rather than silently ignored; likewise
+ * --temperature and --top-k (Quant-LCM only) on the other packs.
  */
 export function diffusionStepsFlag(flags: Flags, engine: ConceptEngine): number | undefined {
   const lcm = engine.pack.manifest.lcm;
+  const refuse = (names: readonly (keyof Flags)[], what: string) => {
+    const given = names.filter((f) => flags[f] !== undefined);
+    if (given.length) throw new UsageError(`Pack ${engine.pack.name} is ${what} (docs/variants.md): ${given.map((f) => `--${String(f)}`).join(', ')} do${given.length === 1 ? 'es' : ''} not apply to it.`);
+  };
+  if (!isQuantLcm(lcm)) refuse(['temperature', 'top-k'], `a ${lcm.architecture} pack; --temperature and --top-k apply to Quant-LCM packs only`);
   if (!isDiffusionLcm(lcm)) {
-    const given = (['steps', 'guidance', 'exact-steps'] as const).filter((f) => flags[f] !== undefined);
-    if (given.length) throw new UsageError(`Pack ${engine.pack.name} is a Base-LCM (deterministic; docs/variants.md): ${given.map((f) => `--${f}`).join(', ')} do not apply to it.`);
+    refuse(['steps', 'guidance', 'exact-steps'], isQuantLcm(lcm) ? `a Quant-LCM (${lcm.architecture}; it samples codebook units: use --temperature and --top-k)` : 'a Base-LCM (deterministic)');
     return undefined;
   }
   return intFlag(flags, 'steps', 1, lcm.schedule.trainSteps);
+}
+
+/** --temperature / --top-k of a Quant-LCM pack (checked against the pack by the engine). */
+function quantFlags(flags: Flags, engine: ConceptEngine): { quant?: { temperature?: number; topK?: number } } {
+  const lcm = engine.pack.manifest.lcm;
+  if (!isQuantLcm(lcm)) return {};
+  const temperature = numFlag(flags, 'temperature', 0, 100);
+  const topK = intFlag(flags, 'top-k', 0, lcm.codebooks.size);
+  return { quant: { ...(temperature !== undefined ? { temperature } : {}), ...(topK !== undefined ? { topK } : {}) } };
 }
 
 function generationOptions(ctx: CommandContext, engine: ConceptEngine): GenerationOptions {
@@ -175,6 +210,7 @@ function generationOptions(ctx: CommandContext, engine: ConceptEngine): Generati
     ...(seed !== undefined ? { seed } : {}),
     ...(ctx.flags['target-lang'] ? { lang: engine.checkLanguage(lang(ctx.flags['target-lang'], 'eng_Latn')) } : {}),
     sampling: { ...(steps ? { inferenceSteps: steps } : {}), ...(guidance ? { guidanceScale: guidance } : {}), ...(ctx.flags['exact-steps'] ? { spacing: 'trailing-exact' as const } : {}) },
+    ...quantFlags(ctx.flags, engine),
     decode: decodeOptions(ctx.flags),
     onProgress: (p) => ctx.out.progress(`${p.operation}: concept ${p.concept + 1}/${p.concepts}, step ${p.step}/${p.steps}`),
   };

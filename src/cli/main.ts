@@ -24,6 +24,8 @@ Commands
   decode      JSON lines with "embedding" → text in --target-lang (or --lang)
   translate   text in --lang → text in --target-lang, sentence by sentence
   roundtrip   encode → decode each sentence, with its chrF fidelity score
+  fragility   each sentence's fragility score: mean chrF of its round trips under noise
+              (noise 0.1/0.2/0.3/0.5 × ‖x‖; --count N samples per level, default 2; --seed, default 0)
   continue    generate --count concepts after the input document
   expand      develop one concept (--index, default the last) into --count concepts
   summarize   condense the input into at most --count concepts
@@ -66,6 +68,8 @@ Options
   --steps N            diffusion inference steps (the reference's trailing spacing runs floor(T/N) strides)
   --exact-steps        run exactly --steps steps instead
   --guidance G         classifier-free guidance scale (1 = off)
+  --temperature T      Quant-LCM packs: unit sampling temperature per codebook (0 = greedy)
+  --top-k K            Quant-LCM packs: sample among the K best units of each codebook (0 = all)
   --count N            concepts to generate
   --beam N | --greedy  decoder search (default: beam 5)
   --provider NAME      cpu (default), cuda, tensorrt, dml, coreml; falls back to CPU and says so
@@ -80,6 +84,7 @@ const COMMANDS: Record<string, (ctx: commands.CommandContext) => Promise<void> |
   decode: commands.decodeCommand,
   translate: commands.translateCommand,
   roundtrip: commands.roundtripCommand,
+  fragility: commands.fragilityCommand,
   continue: commands.continueCommand,
   expand: commands.expandCommand,
   summarize: commands.summarizeCommand,

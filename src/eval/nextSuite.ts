@@ -39,7 +39,7 @@ export async function runNext(ctx: SuiteContext): Promise<NextResult | Skipped> 
   const start = performance.now();
   const { items, note } = supportedItems(limitPerLanguage(loadSuite('next', ctx.suitesDir), ctx.limit), ctx.engine.pack.languageCodes);
   if (items.length === 0) return { status: 'skipped', reason: `the pack supports none of the suite's languages. ${note ?? ''}`.trim() };
-  const sampling = ctx.engine.lcm.deterministic ? undefined : ctx.engine.lcm.samplingOptions(ctx.sampling);
+  const sampling = ctx.engine.sampleOptions({ sampling: ctx.sampling });
   const maxConcepts = Math.min(CONTINUATION_CONCEPTS, ctx.engine.pack.manifest.lcm.stopping.maxConcepts);
   const rows: CosineRow[] = [];
   const all = { lcm: [] as number[], previous: [] as number[], contextMean: [] as number[] };
@@ -59,7 +59,7 @@ export async function runNext(ctx: SuiteContext): Promise<NextResult | Skipped> 
       const v = vectors[d]!;
       const lcmCtx = await ctx.engine.lcm.newContext();
       await lcmCtx.append(v.slice(0, n), ctx.signal);
-      const [sample] = await lcmCtx.sample({ candidates: 1, rng: createRng(itemSeed(ctx.seed, 0, k++)), ...(sampling ? { options: sampling } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      const [sample] = await lcmCtx.sample({ candidates: 1, rng: createRng(itemSeed(ctx.seed, 0, k++)), ...sampling, ...(ctx.signal ? { signal: ctx.signal } : {}) });
       got.lcm.push(cosine(sample!, v[n]!));
       got.previous.push(cosine(v[n - 1]!, v[n]!));
       got.contextMean.push(cosine(contextMean(v.slice(0, n)), v[n]!));

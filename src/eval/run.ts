@@ -65,8 +65,9 @@ export async function runEvaluation(engine: ConceptEngine, options: EvalOptions 
   };
   const m = engine.pack.manifest;
   const weights = typeof m.provenance?.weights === 'string' ? m.provenance.weights : null;
-  // A Base-LCM samples nothing (deterministic): the report says so instead of listing settings.
-  const sampling = engine.lcm.deterministic ? null : engine.lcm.samplingOptions(ctx.sampling);
+  // Diffusion or Quant-LCM settings; a Base-LCM samples nothing (deterministic) and the report says so.
+  const chosen = engine.sampleOptions({ sampling: ctx.sampling });
+  const sampling = chosen.options ?? chosen.quant ?? null;
   const report: EvalReport = {
     format: 'concept-studio-eval',
     formatVersion: 1,

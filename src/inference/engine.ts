@@ -11,8 +11,10 @@ import { InputError } from './errors.ts';
 import { generateVectors, type StopReason } from './lcm/generate.ts';
 import type { ConceptContext, ConceptLcm } from './lcm/model.ts';
 import { openLcm } from './lcm/openLcm.ts';
+import { QuantLcm, type QuantSamplingOptions } from './lcm/quantLcm.ts';
 import type { DiffusionOptions } from './lcm/sampler.ts';
 import { sentenceChrf } from './metrics/chrf.ts';
+import { computeFragility, fragilityPlan, type FragilityOptions, type FragilityResult } from './metrics/fragility.ts';
 import { ModelPack, type GraphReport } from './pack/loader.ts';
 import { checkSeed, createRng, freshSeed } from './rng.ts';
 import { SonarDecoder, type DecodeOptions, type DecodedText } from './sonar/decoder.ts';
@@ -49,6 +51,8 @@ export interface GenerationOptions {
   lang?: string;
   /** Diffusion overrides (steps, guidance…); the pack's defaults otherwise. Ignored by Base-LCM packs (nothing is sampled). */
   sampling?: Partial<DiffusionOptions>;
+  /** Quant-LCM overrides (temperature, top-k per codebook); the pack's lcm.sampling otherwise. Ignored by the other packs. */
+  quant?: Partial<QuantSamplingOptions>;
   /** Decoder settings for turning vectors into text (default: beam 5). */
   decode?: Omit<DecodeOptions, 'signal' | 'rng'>;
 }
@@ -231,7 +235,7 @@ export class ConceptEngine {
       endOfText: { vector: await this.endOfText(), threshold: stopping.endOfText.threshold },
       repetitionThreshold: stopping.repetitionThreshold,
       rng,
-      ...this.sampling(options.sampling),
+      ...this.sampling(options),
       ...(options.signal ? { signal: options.signal } : {}),
       onStep: (concept, step, steps) => options.onProgress?.({ operation, concept, concepts: limits.max, step, steps }),
     });
@@ -244,9 +248,41 @@ export class ConceptEngine {
     }
   }
 
-  /** `{ sampling }` for diffusion LCMs; nothing for the Base-LCM (deterministic: no options apply). */
-  private sampling(overrides: Partial<DiffusionOptions> | undefined): { sampling?: DiffusionOptions } {
-    return this.lcm.deterministic ? {} : { sampling: this.lcm.samplingOptions(overrides) };
+  /** `{ sampling }` for diffusion LCMs, `{ quant }` for Quant-LCMs; nothing for the Base-LCM (deterministic: no options apply). */
+  private sampling(options: GenerationOptions): { sampling?: DiffusionOptions; quant?: QuantSamplingOptions } {
+    const o = this.sampleOptions(options);
+    return { ...(o.options ? { sampling: o.options } : {}), ...(o.quant ? { quant: o.quant } : {}) };
+  }
+
+  /**
+   * The options a context's `sample` takes for this pack's LCM, from the pack's
+   * defaults and `overrides`: diffusion options, Quant-LCM options, or none
+   * (the Base-LCM samples nothing).
+   */
+  sampleOptions(overrides: Pick<GenerationOptions, 'sampling' | 'quant'> = {}): { options?: DiffusionOptions; quant?: QuantSamplingOptions } {
+    if (this.lcm instanceof QuantLcm) return { quant: this.lcm.quantOptions(overrides.quant) };
+    return this.lcm.deterministic ? {} : { options: this.lcm.samplingOptions(overrides.sampling) };
+  }
+
+  /**
+   * The fragility of a sentence (metrics/fragility.ts, docs/variants.md):
+   * encode, add Gaussian noise of each relative scale to the vector (`samples`
+   * draws per level, seeded), decode, chrF against the original; the score is
+   * the mean. Costs 1 + levels × samples decodes, batched.
+   */
+  async fragility(text: string, lang: string, options: Omit<FragilityOptions, 'seed'> & { seed?: number; decode?: Omit<DecodeOptions, 'signal' | 'rng'> } = {}): Promise<FragilityResult> {
+    this.checkLanguage(lang);
+    if (!text.trim()) throw new InputError('The sentence is empty: fragility needs a sentence with at least one visible character.');
+    const seed = options.seed === undefined ? freshSeed() : checkSeed(options.seed);
+    try {
+      fragilityPlan({ ...options, seed });
+    } catch (error) {
+      throw new InputError((error as Error).message);
+    }
+    return computeFragility({
+      encode: (texts, l, signal) => this.encode(texts, l, signal),
+      decode: (vectors, l, o) => this.decode(vectors, l, { ...options.decode, ...(o?.signal ? { signal: o.signal } : {}) }),
+    }, text, lang, { ...options, seed });
   }
 
   private limit(count: number | undefined, fallback: number, what: string): number {
@@ -280,7 +316,7 @@ export class ConceptEngine {
     const vectors = await ctx.sample({
       candidates: count,
       rng: createRng(seed),
-      ...(this.lcm.deterministic ? {} : { options: this.lcm.samplingOptions(options.sampling) }),
+      ...this.sampleOptions(options),
       ...(options.signal ? { signal: options.signal } : {}),
       onStep: (step, steps) => options.onProgress?.({ operation: 'regenerate', concept: 0, concepts: 1, step, steps }),
     });

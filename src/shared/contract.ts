@@ -42,13 +42,13 @@ export interface PackInfo {
   /** FLORES-200 codes the pack supports (the picker marks these). */
   languages: string[];
   embeddingDim: number;
-  /** Sampling defaults of the pack, for the settings page; null for a deterministic Base-LCM pack. */
+  /** Diffusion sampling defaults of the pack, for the settings page; null for a pack without diffusion (Base-LCM, Quant-LCM). */
   sampling: SamplingSettings | null;
-  /** T, the diffusion training steps: inference steps can be at most this; null for Base-LCM. */
+  /** T, the diffusion training steps: inference steps can be at most this; null for Base-LCM and Quant-LCM. */
   trainSteps: number | null;
   /**
    * The pack's LCM design (manifest `lcm.architecture`): "two-tower-diffusion",
-   * "one-tower-diffusion" or "base-mse" (docs/variants.md).
+   * "one-tower-diffusion", "base-mse", "quant-discrete" or "quant-continuous" (docs/variants.md).
    */
   architecture: string;
 }
@@ -135,6 +135,25 @@ export interface Fidelity {
   chrf: number;
 }
 
+/**
+ * The fragility of a sentence (docs/variants.md, "Fragility"): its vector is
+ * perturbed with Gaussian noise at several relative scales, decoded, and each
+ * decode scored with chrF against the sentence. `score` is the mean (0–100,
+ * higher = more robust); `fragility` = 100 − score.
+ */
+export interface FragilityReport {
+  text: string;
+  language: string;
+  seed: number;
+  score: number;
+  fragility: number;
+  /** Mean chrF of the noisy decodes against the plain round trip (how much the noise changes the output). */
+  stability: number;
+  roundTrip: { decoded: string; chrf: number };
+  /** Per noise level: mean chrF against the sentence and against the round trip, and one noisy decode. */
+  levels: { noise: number; score: number; stability: number; example: string }[];
+}
+
 /** The whole bridge. Every method validates its input in the main process. */
 export interface ConceptStudioApi {
   appInfo(): Promise<AppInfo>;
@@ -158,6 +177,8 @@ export interface ConceptStudioApi {
   /** Nearest concepts to a query text or to a concept, across the library. */
   searchSimilar(req: { query?: string; language?: string; conceptId?: string; documentId?: string; limit?: number }): Promise<SimilarHit[]>;
   fidelity(req: { text: string; language: string }): Promise<Fidelity>;
+  /** The fragility score of one sentence: 1 + levels × samples decodes, so the app asks for it on demand. */
+  conceptFragility(req: { text: string; language: string; seed?: number; noiseLevels?: number[]; samples?: number }): Promise<FragilityReport>;
 
   startJob(req: JobRequest & JobOptions): Promise<{ jobId: string }>;
   cancelJob(req: { jobId: string }): Promise<void>;
@@ -206,7 +227,7 @@ export const REQUEST_METHODS = [
   'appInfo', 'getSettings', 'updateSettings',
   'listDocuments', 'createDocument', 'renameDocument', 'deleteDocument', 'openDocument', 'recentDocuments',
   'saveEdits', 'conceptHistory', 'revertConcept', 'acceptCandidate',
-  'searchText', 'searchSimilar', 'fidelity',
+  'searchText', 'searchSimilar', 'fidelity', 'conceptFragility',
   'startJob', 'cancelJob',
   'exportDocument',
   'listPacks', 'choosePackFolder', 'addPack', 'removePack', 'setDefaultPack', 'verifyPack',

@@ -9,6 +9,7 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConceptEdit, JobEvent } from '../../src/shared/contract.ts';
 import type { Concept } from '../../src/shared/library.ts';
@@ -186,6 +187,19 @@ describe('embeddings, similar concepts and fidelity', () => {
     expect(f.chrf).toBeGreaterThanOrEqual(0);
     expect(f.chrf).toBeLessThanOrEqual(100);
   });
+
+  it('conceptFragility runs in the engine worker: seeded, noise 0 = the plain round trip, one entry per level', async () => {
+    const req = { text: 'The sea was calm.', language: 'eng_Latn', noiseLevels: [0, 0.5], samples: 2 };
+    const r = await t.service.conceptFragility(req);
+    const f = await t.service.fidelity({ text: req.text, language: req.language });
+    expect(r.seed).toBe(0);
+    expect(r.roundTrip).toEqual({ decoded: f.decoded, chrf: f.chrf });
+    expect(r.levels.map((l) => l.noise)).toEqual([0, 0.5]);
+    expect(r.levels[0]).toMatchObject({ score: f.chrf, stability: 100, example: f.decoded });
+    expect(r.fragility).toBeCloseTo(100 - r.score, 10);
+    expect(await t.service.conceptFragility(req)).toEqual(r);
+    await expect(t.service.conceptFragility({ ...req, language: 'kor_Hang' })).rejects.toMatchObject({ code: 'UNSUPPORTED_LANGUAGE' });
+  });
 });
 
 describe('jobs', () => {
@@ -332,6 +346,35 @@ describe('without a model pack', () => {
       expect((await n.service.appInfo()).pack).toEqual({ error: expect.stringMatching(/no pack folder at .*missing-pack/) });
     } finally {
       await n.close();
+    }
+  });
+});
+
+describe('a Quant-LCM pack in the app', () => {
+  it('loads (CONCEPT_STUDIO_PACK), reports its architecture, and continues and regenerates through the engine worker', async () => {
+    const quant = fileURLToPath(new URL('../fixtures/packs/tiny-quant-d', import.meta.url));
+    const q = testStudio({ service: { env: { CONCEPT_STUDIO_PACK: quant } } });
+    try {
+      const info = await q.service.appInfo();
+      expect(info.pack).toMatchObject({ name: 'tiny-quant-d', architecture: 'quant-discrete', sampling: null, trainSteps: null });
+      const doc = await q.service.createDocument({ title: 'Quant', language: 'eng_Latn' });
+      await q.service.saveEdits({ documentId: doc.id, edits: [insert('q-1', 'The sea was calm.', null), insert('q-2', 'Sailors trusted it.', 'q-1')] });
+      const run = async (seed: number) => {
+        const { jobId } = await q.service.startJob({ kind: 'continue', documentId: doc.id, afterConceptId: 'q-2', count: 2, seed });
+        const events = await q.finished(jobId);
+        expect(events.at(-1)!.type).toBe('done');
+        return events.flatMap((e) => (e.type === 'concept' ? [e.concept.text] : []));
+      };
+      const a = await run(5);
+      expect(a.length).toBeGreaterThan(0);
+      expect(await run(5)).toEqual(a);
+      const { jobId } = await q.service.startJob({ kind: 'regenerate', documentId: doc.id, conceptId: 'q-2', count: 3, seed: 2 });
+      const events = await q.finished(jobId);
+      expect(events.at(-1)!.type).toBe('done');
+      const cands = events.filter((e): e is Extract<JobEvent, { type: 'candidates' }> => e.type === 'candidates');
+      expect(cands[0]!.candidates).toHaveLength(3); // sampled: a quant pack is not deterministic
+    } finally {
+      await q.close();
     }
   });
 });

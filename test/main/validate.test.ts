@@ -56,6 +56,7 @@ const GOOD: { [M in RequestMethod]: unknown } = {
   searchText: { query: 'lighthouse', limit: 5, language: 'eng_Latn' },
   searchSimilar: { conceptId: ID, documentId: ID2, limit: 3 },
   fidelity: { text: 'The sea was calm.', language: 'eng_Latn' },
+  conceptFragility: { text: 'The sea was calm.', language: 'eng_Latn', seed: 3, noiseLevels: [0, 0.25], samples: 2 },
   startJob: { kind: 'translate', documentId: ID, conceptIds: [ID2], targetLanguage: 'arb_Arab', seed: 42 },
   cancelJob: { jobId: ID },
   exportDocument: { id: ID, format: 'markdown' },
@@ -126,6 +127,14 @@ const BAD: { [M in RequestMethod]: [unknown, RegExp][] } = {
     [{ query: 'x', language: 'fr' }, /req\.language must be a FLORES-200 language code/],
   ],
   fidelity: [[{ text: 'x' }, /req\.language is required/], [{ text: 'x'.repeat(LIMITS.fidelityText + 1), language: 'eng_Latn' }, /req\.text is 2001 characters long/]],
+  conceptFragility: [
+    [{ text: '', language: 'eng_Latn' }, /req\.text/],
+    [{ text: 'x', language: 'eng_Latn', noiseLevels: [0.1, 11] }, /req\.noiseLevels\[1\]/],
+    [{ text: 'x', language: 'eng_Latn', noiseLevels: Array.from({ length: 17 }, () => 0.1) }, /req\.noiseLevels/],
+    [{ text: 'x', language: 'eng_Latn', samples: 0 }, /req\.samples/],
+    [{ text: 'x', language: 'eng_Latn', seed: -1 }, /req\.seed/],
+    [{ text: 'x', language: 'eng_Latn', extra: 1 }, /extra/],
+  ],
   startJob: [
     [{ kind: 'dream', documentId: ID }, /req\.kind must be one of "continue", "regenerate", "expand", "summarize", "translate", got "dream"/],
     [{ documentId: ID }, /req\.kind must be one of/],

@@ -171,6 +171,17 @@ describe('the API over HTTP', () => {
     expect([unknown.status, (unknown.json() as { error: { code: string } }).error.code]).toEqual([404, 'UNKNOWN_METHOD']);
   });
 
+  it('serves conceptFragility (the engine worker behind it) and validates its payload', async () => {
+    const ok = await api('conceptFragility', { text: 'The sea was calm.', language: 'eng_Latn', noiseLevels: [0, 0.5], samples: 1 });
+    expect(ok.status).toBe(200);
+    const r = ok.json() as { seed: number; levels: { noise: number; stability: number }[]; fragility: number; score: number };
+    expect([r.seed, r.levels.map((l) => l.noise), r.levels[0]!.stability]).toEqual([0, [0, 0.5], 100]);
+    expect(r.fragility).toBeCloseTo(100 - r.score, 10);
+    const bad = await api('conceptFragility', { text: 'x', language: 'eng_Latn', samples: 99 });
+    expect(bad.status).toBe(400);
+    expect(bad.json()).toMatchObject({ error: { code: 'BAD_REQUEST', message: expect.stringMatching(/^conceptFragility: req\.samples/) } });
+  });
+
   it('takes only POSTs of JSON under the size limit', async () => {
     const get = await call('GET', `/api/listDocuments?token=${host.token}`);
     expect([get.status, get.headers.allow]).toEqual([405, 'POST']);

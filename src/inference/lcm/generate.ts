@@ -8,6 +8,7 @@
 import { throwIfCancelled } from '../errors.ts';
 import type { Rng } from '../rng.ts';
 import { cosine } from '../tensor.ts';
+import type { QuantSamplingOptions } from './quantLcm.ts';
 import type { DiffusionOptions } from './sampler.ts';
 import type { ConceptContext } from './model.ts';
 
@@ -26,6 +27,8 @@ export interface GenerateOptions {
   rng: Rng;
   /** Diffusion settings (default: the pack's); ignored by the Base-LCM. */
   sampling?: DiffusionOptions;
+  /** Quant-LCM temperature/top-k (default: the pack's); ignored by the other architectures. */
+  quant?: QuantSamplingOptions;
   signal?: AbortSignal;
   /** Called after each denoising step of each concept. */
   onStep?: (concept: number, step: number, steps: number) => void;
@@ -48,6 +51,7 @@ export async function* generateVectors(ctx: ConceptContext, options: GenerateOpt
       candidates: 1,
       rng: options.rng,
       ...(options.sampling ? { options: options.sampling } : {}),
+      ...(options.quant ? { quant: options.quant } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onStep ? { onStep: (done: number, total: number) => options.onStep!(n, done, total) } : {}),
     });

@@ -7,10 +7,12 @@
  * - Two-Tower (twoTower.ts): contextualizer cache + denoiser cross keys/values; diffusion.
  * - One-Tower (oneTower.ts): the clean rows' keys/values cached; the whole tower per denoising step.
  * - Base-LCM (baseLcm.ts): the next vector is the regression output; deterministic, no noise.
+ * - Quant-LCM (quantLcm.ts): RVQ units sampled level by level (temperature, top-k).
  */
 import type { ModelPack } from '../pack/loader.ts';
 import type { LcmArchitecture } from '../pack/types.ts';
 import type { Rng } from '../rng.ts';
+import type { QuantSamplingOptions } from './quantLcm.ts';
 import type { DiffusionOptions } from './sampler.ts';
 import type { Schedule } from './schedule.ts';
 
@@ -21,6 +23,8 @@ export interface SampleRequest {
   rng: Rng;
   /** Diffusion settings (default: the pack's); ignored by the Base-LCM, which has none. */
   options?: DiffusionOptions;
+  /** Quant-LCM temperature/top-k (default: the pack's lcm.sampling); ignored by the other architectures. */
+  quant?: QuantSamplingOptions;
   signal?: AbortSignal;
   /** Progress per denoising step; the Base-LCM reports one step (1 of 1). */
   onStep?: (done: number, total: number) => void;

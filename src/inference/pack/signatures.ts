@@ -29,13 +29,16 @@ const kv = (prefix: string, layers: number, heads: number, headDim: number, batc
 /**
  * The graphs a pack of this architecture has, in the order `lcm packs` opens them
  * (docs/model-pack.md, docs/variants.md). Base-LCM: one LCM graph; One-Tower: two
- * (context rows, noisy rows); Two-Tower: three.
+ * (context rows, noisy rows); Quant-LCM: two (context rows, the unit head);
+ * Two-Tower: three.
  */
 export function graphRoles(m: PackManifest): GraphRole[] {
   switch (m.lcm.architecture) {
     case 'base-mse': return ['encoder', 'decoder', 'contextualizer'];
     case 'one-tower-diffusion': return ['encoder', 'decoder', 'contextualizer', 'denoiser'];
     case 'two-tower-diffusion': return ['encoder', 'decoder', 'contextualizer', 'denoiserContext', 'denoiser'];
+    case 'quant-discrete':
+    case 'quant-continuous': return ['encoder', 'decoder', 'contextualizer', 'denoiser'];
   }
 }
 
@@ -70,7 +73,10 @@ export function expectedSignature(m: PackManifest, role: GraphRole): GraphSignat
         case 'base-mse': return { inputs, outputs: [{ name: 'prediction', type: 'float32', dims: [null, null, E] }, ...present] };
         // One-Tower: clean rows give only their keys/values; their outputs are never read.
         case 'one-tower-diffusion': return { inputs, outputs: present };
-        case 'two-tower-diffusion': return { inputs, outputs: [{ name: 'hidden', type: 'float32', dims: [null, null, c.modelDim] }, ...present] };
+        // Two-Tower and Quant-LCM: the rows' outputs are the memory of the second tower.
+        case 'two-tower-diffusion':
+        case 'quant-discrete':
+        case 'quant-continuous': return { inputs, outputs: [{ name: 'hidden', type: 'float32', dims: [null, null, c.modelDim] }, ...present] };
       }
       break;
     }
@@ -85,6 +91,20 @@ export function expectedSignature(m: PackManifest, role: GraphRole): GraphSignat
     }
     case 'denoiser': {
       if (lcm.architecture === 'base-mse') break; // refused above
+      if (lcm.architecture === 'quant-discrete' || lcm.architecture === 'quant-continuous') {
+        // Quant head: partial centroid sums at a codebook level, attending to [zero row; context rows].
+        const out: ExpectedTensor = lcm.architecture === 'quant-discrete'
+          ? { name: 'logits', type: 'float32', dims: [null, lcm.codebooks.size] }
+          : { name: 'residual', type: 'float32', dims: [null, E] };
+        return {
+          inputs: [
+            { name: 'partial', type: 'float32', dims: [null, E] },
+            { name: 'level', type: 'int64', dims: [null] },
+            { name: 'context', type: 'float32', dims: [1, null, lcm.contextualizer.modelDim] },
+          ],
+          outputs: [out],
+        };
+      }
       const d = lcm.denoiser;
       const dh = d.modelDim / d.heads;
       if (lcm.architecture === 'one-tower-diffusion') {

@@ -103,9 +103,10 @@ export interface InstructionSpec {
 /**
  * The LCM designs a pack can hold (docs/variants.md): the paper's Two-Tower
  * diffusion LCM (the app's default), the One-Tower diffusion LCM and the
- * Base-LCM (next-vector regression with MSE).
+ * Base-LCM (next-vector regression with MSE), and the Quant-LCM's two
+ * variants (residual vector quantization; units predicted level by level).
  */
-export const LCM_ARCHITECTURES = ['two-tower-diffusion', 'one-tower-diffusion', 'base-mse'] as const;
+export const LCM_ARCHITECTURES = ['two-tower-diffusion', 'one-tower-diffusion', 'base-mse', 'quant-discrete', 'quant-continuous'] as const;
 export type LcmArchitecture = (typeof LCM_ARCHITECTURES)[number];
 
 /** The causal tower over the context concepts (every architecture has one; it runs with a key/value cache). */
@@ -172,12 +173,55 @@ export interface BaseMseLcmSpec extends LcmCommonSpec {
   sampling?: undefined;
 }
 
-export type LcmSpec = TwoTowerLcmSpec | OneTowerLcmSpec | BaseMseLcmSpec;
+/**
+ * Quant-LCM head (docs/variants.md): the Two-Tower's denoiser tower with the
+ * codebook level in place of the diffusion timestep; it runs as the pack's
+ * `denoiser` graph role (`denoiser.onnx`: partial, level, context → logits or
+ * residual) and reads the contextualizer rows itself (no denoiser_context graph).
+ */
+export interface QuantHeadSpec extends TransformerShape {
+  file: string;
+  contextFile?: undefined;
+  /** Width of the level's sinusoid embedding (the DiT timestep encoder's). */
+  timestepDim: number;
+}
+
+/** The RVQ codebooks: `file` holds float32 little-endian [levels, size, embeddingDim], no header. */
+export interface CodebooksSpec {
+  file: string;
+  levels: number;
+  size: number;
+  /** The space the centroids live in: the LCM's normalized space (the engine denormalizes the sum). */
+  space: 'normalized';
+}
+
+/** Quant-LCM sampling defaults, applied at every codebook level; each can be overridden per request. */
+export interface QuantSamplingDefaults {
+  /** Softmax temperature of the unit scores; 0 = greedy (argmax, nothing drawn). */
+  temperature: number;
+  /** Keep the k best units before sampling; 0 = all. */
+  topK: number;
+}
+
+export interface QuantLcmSpec extends LcmCommonSpec {
+  architecture: 'quant-discrete' | 'quant-continuous';
+  denoiser: QuantHeadSpec;
+  codebooks: CodebooksSpec;
+  sampling: QuantSamplingDefaults;
+  schedule?: undefined;
+}
+
+export type LcmSpec = TwoTowerLcmSpec | OneTowerLcmSpec | BaseMseLcmSpec | QuantLcmSpec;
 export type DiffusionLcmSpec = TwoTowerLcmSpec | OneTowerLcmSpec;
 
 /** True for the diffusion architectures (they have a denoiser, a schedule and sampling defaults). */
 export function isDiffusionLcm(spec: LcmSpec): spec is DiffusionLcmSpec {
-  return spec.architecture !== 'base-mse';
+  return spec.architecture === 'two-tower-diffusion' || spec.architecture === 'one-tower-diffusion';
+}
+
+/** True for the Quant-LCM variants (RVQ codebooks, temperature/top-k sampling). */
+export function isQuantLcm(spec: LcmSpec): spec is QuantLcmSpec {
+  return spec.architecture === 'quant-discrete' || spec.architecture === 'quant-continuous';
 }
 
 /** The manifest's LCM section when the pack is a Two-Tower one; throws, naming the pack and its design, otherwise. */

@@ -81,6 +81,32 @@ function shape(obj: Json, path: string, problems: Problems): void {
   if (Number.isFinite(dim) && Number.isFinite(heads) && dim % heads !== 0) problems.add(`\`${path}.modelDim\` (${dim}) is not divisible by \`${path}.heads\` (${heads})`);
 }
 
+/** The Quant-LCM's fields (docs/variants.md): the head, the codebooks, temperature/top-k sampling; no schedule. */
+function validateQuant(raw: Record<string, Json>, architecture: string, p: Problems): void {
+  relPath(raw, 'lcm.denoiser.file', p);
+  shape(raw, 'lcm.denoiser', p);
+  int(raw, 'lcm.denoiser.timestepDim', p, 2);
+  const cm = field(raw, 'lcm.contextualizer', new Problems());
+  const dn = field(raw, 'lcm.denoiser', new Problems());
+  if (isObject(cm) && isObject(dn) && cm.modelDim !== dn.modelDim) {
+    p.add('`lcm.contextualizer.modelDim` and `lcm.denoiser.modelDim` must be equal (the quant head cross-attends to the contextualizer outputs)');
+  }
+  if (isObject(dn) && 'contextFile' in dn) p.add(`\`lcm.denoiser.contextFile\` does not apply to a ${architecture} pack (its head reads the contextualizer rows itself): remove it`);
+  if (isObject(raw.lcm) && 'schedule' in raw.lcm) p.add(`\`lcm.schedule\` does not apply to a ${architecture} pack (nothing is denoised: units are sampled level by level with temperature and top-k): remove it`);
+  relPath(raw, 'lcm.codebooks.file', p);
+  int(raw, 'lcm.codebooks.levels', p, 1, 1024);
+  const size = int(raw, 'lcm.codebooks.size', p, 2, 1 << 20);
+  str(raw, 'lcm.codebooks.space', p, ['normalized']);
+  num(raw, 'lcm.sampling.temperature', p, 0, 100);
+  int(raw, 'lcm.sampling.topK', p, 0, Number.isFinite(size) ? size : undefined);
+  const s = field(raw, 'lcm.sampling', new Problems());
+  if (isObject(s)) {
+    for (const key of Object.keys(s)) {
+      if (key !== 'temperature' && key !== 'topK') p.add(`\`lcm.sampling.${key}\` does not apply to a ${architecture} pack (its sampling options are temperature and topK): remove it`);
+    }
+  }
+}
+
 /**
  * Checks that `raw` is a format-1 manifest. Returns the problems found; when
  * there are none the value can be used as a PackManifest.
@@ -136,13 +162,17 @@ export function validateManifest(raw: Json): { manifest: PackManifest | undefine
   shape(raw, 'lcm.contextualizer', p);
   int(raw, 'lcm.contextualizer.maxContext', p);
   num(raw, 'lcm.contextualizer.ropeTheta', p, 1, 1e9);
-  const diffusion = architecture !== 'base-mse';
-  if (!diffusion) {
+  const quant = architecture === 'quant-discrete' || architecture === 'quant-continuous';
+  const diffusion = architecture === 'two-tower-diffusion' || architecture === 'one-tower-diffusion';
+  if (architecture === 'base-mse') {
     // Base-LCM regresses the next vector: nothing is denoised or sampled, so these keys would only mislead.
-    for (const key of ['denoiser', 'schedule', 'sampling']) {
-      if (isObject(raw.lcm) && key in raw.lcm) p.add(`\`lcm.${key}\` does not apply to a base-mse pack (the Base-LCM predicts the next vector directly; nothing is denoised or sampled): remove it, or set \`lcm.architecture\` to the diffusion design the pack holds`);
+    for (const key of ['denoiser', 'schedule', 'sampling', 'codebooks']) {
+      if (isObject(raw.lcm) && key in raw.lcm) p.add(`\`lcm.${key}\` does not apply to a base-mse pack (the Base-LCM predicts the next vector directly; nothing is denoised or sampled): remove it, or set \`lcm.architecture\` to the design the pack holds`);
     }
-  } else {
+  } else if (quant) {
+    validateQuant(raw, architecture, p);
+  } else if (diffusion) {
+    if (isObject(raw.lcm) && 'codebooks' in raw.lcm) p.add(`\`lcm.codebooks\` does not apply to a ${architecture} pack (codebooks belong to quant-discrete/quant-continuous packs): remove it`);
     relPath(raw, 'lcm.denoiser.file', p);
     shape(raw, 'lcm.denoiser', p);
     int(raw, 'lcm.denoiser.timestepDim', p, 2);
@@ -210,7 +240,8 @@ export function validateManifest(raw: Json): { manifest: PackManifest | undefine
     const named = [
       field(raw, 'tokenizer.file', new Problems()), field(raw, 'sonar.encoder.file', new Problems()), field(raw, 'sonar.decoder.file', new Problems()),
       field(raw, 'lcm.contextualizer.file', new Problems()),
-      ...(diffusion ? [field(raw, 'lcm.denoiser.file', new Problems())] : []),
+      ...(diffusion || quant ? [field(raw, 'lcm.denoiser.file', new Problems())] : []),
+      ...(quant ? [field(raw, 'lcm.codebooks.file', new Problems())] : []),
       ...(architecture === 'two-tower-diffusion' ? [field(raw, 'lcm.denoiser.contextFile', new Problems())] : []),
       field(raw, 'lcm.normalizer.file', new Problems()), field(raw, 'modelCard', new Problems()),
     ];

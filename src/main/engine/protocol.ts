@@ -9,6 +9,7 @@ import type { SamplingSettings, WireError } from '../../shared/contract.ts';
 import type { ProviderName } from '../../inference/backend/ort.ts';
 import type { LcmArchitecture } from '../../inference/pack/types.ts';
 import type { GeneratedConcept, Progress, RoundTrip, StreamResult } from '../../inference/engine.ts';
+import type { FragilityResult } from '../../inference/metrics/fragility.ts';
 import type { PackReport } from '../../inference/pack/verify.ts';
 
 /** What the host knows about the loaded pack. */
@@ -21,7 +22,7 @@ export interface PackSummary {
   embeddingDim: number;
   /** The LCM design (manifest lcm.architecture; docs/variants.md). */
   architecture: LcmArchitecture;
-  /** Sampling defaults; null for a deterministic Base-LCM pack (nothing is sampled). */
+  /** Diffusion sampling defaults; null for a pack without diffusion (Base-LCM: nothing is sampled; Quant-LCM: temperature/top-k from its manifest). */
   sampling: SamplingSettings | null;
   /** T, the diffusion training steps (manifest lcm.schedule.trainSteps): the most inference steps; null for Base-LCM. */
   trainSteps: number | null;
@@ -51,6 +52,8 @@ export interface EngineOps {
   encode: { args: { texts: string[]; lang: string }; result: Float32Array[] };
   decode: { args: { vectors: Float32Array[]; lang: string }; result: string[] };
   roundTrip: { args: { texts: string[]; lang: string }; result: RoundTrip[] };
+  /** The fragility of one sentence (src/inference/metrics/fragility.ts). */
+  fragility: { args: { text: string; lang: string; seed: number; noiseLevels?: number[]; samples?: number }; result: FragilityResult };
   continue: { args: GenerateArgs & { count: number }; result: StreamResult };
   expand: { args: GenerateArgs & { index: number; count: number }; result: StreamResult };
   summarize: { args: GenerateArgs & { maxConcepts: number }; result: StreamResult };

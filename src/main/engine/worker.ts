@@ -106,6 +106,9 @@ const handlers: { [K in OpName]: (args: EngineOps[K]['args'], ctx: CallContext) 
     return decoded.map((d) => d.text);
   },
   roundTrip: (args, ctx) => requireEngine().roundTrip(args.texts, args.lang, { signal: ctx.signal }),
+  fragility: (args, ctx) => requireEngine().fragility(args.text, args.lang, {
+    seed: args.seed, signal: ctx.signal, ...(args.noiseLevels ? { noiseLevels: args.noiseLevels } : {}), ...(args.samples ? { samples: args.samples } : {}),
+  }),
   continue: (args, ctx) => drain(requireEngine().continue(inputs(args.context), { ...generationOptions(args, ctx), count: args.count }), ctx),
   expand: (args, ctx) => drain(requireEngine().expand(inputs(args.context), args.index, { ...generationOptions(args, ctx), count: args.count }), ctx),
   summarize: (args, ctx) => drain(requireEngine().summarize(inputs(args.context), { ...generationOptions(args, ctx), maxConcepts: args.maxConcepts }), ctx),

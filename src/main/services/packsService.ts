@@ -16,7 +16,7 @@ import { basename, resolve } from 'node:path';
 import type { AddPackRequest, InstalledPack, PackEvent, PackList, PackSource, PackValidation } from '../../shared/contract.ts';
 import { defaultPackName, findPacks, readRegistry, type FoundPack, type PackPlaces } from '../../inference/pack/discover.ts';
 import { expandHome, inspectPack, installPack, removePack, setDefaultPack, type InspectedPack, type InstallResult, type RemoveResult } from '../../inference/pack/install.ts';
-import type { PackManifest } from '../../inference/pack/types.ts';
+import { isQuantLcm, type PackManifest } from '../../inference/pack/types.ts';
 import type { EngineHost } from '../engine/host.ts';
 
 export interface PacksServiceOptions extends PackPlaces {
@@ -36,8 +36,10 @@ export interface PacksServiceOptions extends PackPlaces {
 export function packShape(m: PackManifest): string {
   const sonar = `SONAR ${m.embeddingDim}-d, ${m.sonar.encoder.layers}+${m.sonar.decoder.layers} layers`;
   // A Base-LCM has no denoiser (its manifest has no such key): the context tower is the whole model.
-  const denoiser = m.lcm.architecture === 'two-tower-diffusion' ? `+${m.lcm.denoiser.layers}` : '';
-  return `${sonar}; LCM ${m.lcm.contextualizer.modelDim}-d, ${m.lcm.contextualizer.layers}${denoiser} layers`;
+  const denoiser = m.lcm.architecture === 'two-tower-diffusion' || isQuantLcm(m.lcm) ? `+${m.lcm.denoiser!.layers}` : '';
+  // A Quant-LCM also names its codebooks (levels × units).
+  const rvq = isQuantLcm(m.lcm) ? `; RVQ ${m.lcm.codebooks.levels}×${m.lcm.codebooks.size}` : '';
+  return `${sonar}; LCM ${m.lcm.contextualizer.modelDim}-d, ${m.lcm.contextualizer.layers}${denoiser} layers${rvq}`;
 }
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));

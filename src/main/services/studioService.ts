@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import type {
-  AddPackRequest, AppInfo, ConceptEdit, ConceptStudioApi, ExportedFile, ExportFormat, Fidelity, JobEvent, JobOptions, JobRequest, PackEvent, PackList,
+  AddPackRequest, AppInfo, ConceptEdit, ConceptStudioApi, ExportedFile, ExportFormat, Fidelity, FragilityReport, JobEvent, JobOptions, JobRequest, PackEvent, PackList,
   RequestMethod, Settings, SimilarHit, TextHit,
 } from '../../shared/contract.ts';
 import { getLanguage } from '../../shared/languages.ts';
@@ -434,6 +434,21 @@ export class StudioService implements StudioApi {
     this.supported(pack, req.language);
     const [r] = await this.engine.call('roundTrip', { texts: [req.text], lang: req.language });
     return { text: r!.text, decoded: r!.decoded, chrf: r!.chrf };
+  }
+
+  /** The fragility score (docs/variants.md): seeded (default seed 0, so the same sentence gives the same figure). */
+  async conceptFragility(req: { text: string; language: string; seed?: number; noiseLevels?: number[]; samples?: number }): Promise<FragilityReport> {
+    const pack = await this.engine.ready();
+    this.supported(pack, req.language);
+    const r = await this.engine.call('fragility', {
+      text: req.text, lang: req.language, seed: req.seed ?? 0,
+      ...(req.noiseLevels ? { noiseLevels: req.noiseLevels } : {}), ...(req.samples ? { samples: req.samples } : {}),
+    });
+    return {
+      text: r.text, language: r.lang, seed: r.seed, score: r.score, fragility: r.fragility, stability: r.stability,
+      roundTrip: { decoded: r.roundTrip.decoded, chrf: r.roundTrip.chrf },
+      levels: r.levels.map((l) => ({ noise: l.noise, score: l.score, stability: l.stability, example: l.samples[0]?.decoded ?? '' })),
+    };
   }
 
   // ── jobs ─────────────────────────────────────────────────────────────────

@@ -9,7 +9,7 @@
  * (`autoRun`) or only when a test calls `emit`.
  */
 import type {
-  AddPackRequest, AppInfo, ConceptEdit, ConceptStudioApi, ExportedFile, ExportFormat, Fidelity, InstalledPack, JobEvent, JobOptions, JobRequest, MenuCommand,
+  AddPackRequest, AppInfo, ConceptEdit, ConceptStudioApi, ExportedFile, ExportFormat, Fidelity, FragilityReport, InstalledPack, JobEvent, JobOptions, JobRequest, MenuCommand,
   PackEvent, PackList, Settings, SimilarHit, TextHit, WireError,
 } from '../../shared/contract.ts';
 import type { Candidate, Concept, DocumentInfo, DocumentSummary, NewConcept, Revision } from '../../shared/library.ts';
@@ -33,6 +33,8 @@ export class FakeBridge implements ConceptStudioApi {
   readonly saved: { documentId: string; edits: ConceptEdit[] }[] = [];
   readonly started: (JobRequest & JobOptions & { jobId: string })[] = [];
   readonly cancelled: string[] = [];
+  /** conceptFragility requests, for tests. */
+  readonly fragilityRequests: { text: string; language: string; seed?: number; noiseLevels?: number[]; samples?: number }[] = [];
   settings: Settings = { pack: null, provider: 'cpu', sampling: null, seed: null, theme: 'system', defaultLanguage: 'eng_Latn' };
   private readonly listeners = new Set<(e: JobEvent) => void>();
   private counter = 0;
@@ -226,6 +228,15 @@ export class FakeBridge implements ConceptStudioApi {
 
   async fidelity(req: { text: string; language: string }): Promise<Fidelity> {
     return { text: req.text, decoded: req.text.toLowerCase(), chrf: req.text === req.text.toLowerCase() ? 100 : 87.5 };
+  }
+
+  /** A stand-in fragility: the score falls with the noise level (the real one decodes noisy vectors). */
+  async conceptFragility(req: { text: string; language: string; seed?: number; noiseLevels?: number[]; samples?: number }): Promise<FragilityReport> {
+    this.fragilityRequests.push(clone(req));
+    const levels = (req.noiseLevels ?? [0.1, 0.2, 0.3, 0.5]).map((noise) => ({ noise, score: Math.max(0, 100 - 150 * noise), stability: Math.max(0, 100 - 120 * noise), example: req.text.slice(0, Math.max(1, Math.round(req.text.length * (1 - noise)))) }));
+    const score = levels.reduce((t, l) => t + l.score, 0) / levels.length;
+    const stability = levels.reduce((t, l) => t + l.stability, 0) / levels.length;
+    return { text: req.text, language: req.language, seed: req.seed ?? 0, score, fragility: 100 - score, stability, roundTrip: { decoded: req.text, chrf: 100 }, levels };
   }
 
   async startJob(req: JobRequest & JobOptions): Promise<{ jobId: string }> {

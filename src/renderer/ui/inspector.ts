@@ -1,11 +1,12 @@
 /**
  * The concept inspector: for the concept at the cursor, its language (and a
  * way to change it), its provenance, its history (earlier texts with Revert,
- * Regenerate's candidates) and the most similar concepts in the library. The
- * history and the neighbours load a moment after the cursor settles, once the
- * concept is saved.
+ * Regenerate's candidates), the most similar concepts in the library, and, on
+ * demand (a button: it costs several decodes), the sentence's fragility score.
+ * The history and the neighbours load a moment after the cursor settles, once
+ * the concept is saved.
  */
-import type { ConceptStudioApi, SimilarHit } from '../../shared/contract.ts';
+import type { ConceptStudioApi, FragilityReport, SimilarHit } from '../../shared/contract.ts';
 import type { Candidate, Revision } from '../../shared/library.ts';
 import { SCRIPT_NAMES, getLanguage } from '../../shared/languages.ts';
 import { bcp47, directionOf, type ConceptAttrs } from '../editor/schema.ts';
@@ -31,6 +32,9 @@ export class Inspector {
   private readonly provenance: HTMLElement;
   private readonly history: HTMLElement;
   private readonly similar: HTMLElement;
+  private readonly fragility: HTMLElement;
+  private text = '';
+  private fragilityRun = 0;
   private conceptId: string | null = null;
   private attrs: ConceptAttrs | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -41,11 +45,13 @@ export class Inspector {
     this.provenance = h('dl', { class: 'provenance' });
     this.history = h('div', { class: 'history', 'aria-live': 'polite' });
     this.similar = h('div', { class: 'similar', 'aria-live': 'polite' });
+    this.fragility = h('div', { class: 'fragility', 'aria-live': 'polite' });
     this.element = h('aside', { class: 'inspector', 'aria-label': 'Concept inspector' },
       h('h2', {}, 'Concept'), this.head,
       h('h3', {}, 'Provenance'), this.provenance,
       h('h3', {}, 'History'), this.history,
-      h('h3', {}, 'Similar concepts'), this.similar);
+      h('h3', {}, 'Similar concepts'), this.similar,
+      h('h3', {}, 'Fragility'), this.fragility);
   }
 
   /** Shows the concept at the cursor (called after every transaction; cheap when nothing changed). */
@@ -55,7 +61,10 @@ export class Inspector {
     // A job or the store rewrote this concept (accepted candidate, translation, revert): its history changed too.
     const rewritten = same && changed && (attrs.origin !== this.attrs!.origin || attrs.jobId !== this.attrs!.jobId || attrs.language !== this.attrs!.language);
     this.attrs = attrs;
+    const textChanged = text !== this.text;
+    this.text = text;
     if (changed) this.renderHead(attrs, text);
+    if (!same || textChanged) this.renderFragilityIdle(attrs);
     if (rewritten) {
       if (this.timer !== null) clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.load(attrs.id), 400);
@@ -95,6 +104,49 @@ export class Inspector {
       ...row('Seed', a.seed === null ? null : String(a.seed)),
       ...row('Job', a.jobId),
       ...row('Parameters', a.params ? JSON.stringify(a.params) : null));
+  }
+
+  /** The explanation and the button; a result shown for another text or concept is cleared. */
+  private renderFragilityIdle(a: ConceptAttrs | null): void {
+    this.fragilityRun++;
+    if (!a) {
+      replace(this.fragility);
+      return;
+    }
+    replace(this.fragility,
+      h('p', { class: 'muted fragility-help' }, 'How well this sentence survives small changes to its concept vector: noise is added to the vector, it is decoded again, and each result is compared with the sentence (chrF, 0–100). Low scores mark fragile sentences, ones the model may garble when it writes near them. It takes several decodes.'),
+      h('button', { type: 'button', class: 'small fragility-measure', disabled: this.text.trim() === '', onclick: () => void this.measureFragility() }, 'Measure fragility'));
+  }
+
+  private async measureFragility(): Promise<void> {
+    const a = this.attrs;
+    const text = this.text;
+    if (!a || !text.trim()) return;
+    const run = ++this.fragilityRun;
+    replace(this.fragility, h('p', { class: 'muted' }, 'Measuring fragility…'));
+    try {
+      const report = await this.options.api.conceptFragility({ text, language: a.language });
+      if (run !== this.fragilityRun) return; // the cursor moved on, or the text changed
+      this.renderFragility(report);
+    } catch (error) {
+      if (run !== this.fragilityRun) return;
+      replace(this.fragility, h('p', { class: 'muted' }, `Fragility not available: ${errorText(error)}`),
+        h('button', { type: 'button', class: 'small fragility-measure', onclick: () => void this.measureFragility() }, 'Try again'));
+    }
+  }
+
+  private renderFragility(r: FragilityReport): void {
+    const verdict = r.score >= 60 ? 'robust' : r.score >= 30 ? 'somewhat fragile' : 'fragile';
+    replace(this.fragility,
+      h('p', { class: 'fragility-score' }, h('strong', {}, `${r.score.toFixed(1)} / 100`), ` — ${verdict}`),
+      h('p', { class: 'muted' }, `Plain round trip: chrF ${r.roundTrip.chrf.toFixed(1)}. Stability under noise: ${r.stability.toFixed(1)}. Seed ${r.seed}.`),
+      h('table', { class: 'fragility-levels' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Noise'), h('th', {}, 'chrF'), h('th', {}, 'Example'))),
+        h('tbody', {}, ...r.levels.map((l) => h('tr', {},
+          h('td', {}, `${Math.round(l.noise * 100)}%`),
+          h('td', {}, l.score.toFixed(1)),
+          h('td', { lang: bcp47(r.language), dir: directionOf(r.language, l.example) }, l.example))))),
+      h('button', { type: 'button', class: 'small fragility-measure', onclick: () => void this.measureFragility() }, 'Measure again'));
   }
 
   private async load(id: string): Promise<void> {

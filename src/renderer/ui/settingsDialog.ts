@@ -30,6 +30,8 @@ function architectureName(architecture: string): string {
     'two-tower-diffusion': 'Two-Tower diffusion',
     'one-tower-diffusion': 'One-Tower diffusion',
     'base-mse': 'Base-LCM (deterministic: Regenerate gives one candidate; diffusion steps and guidance do not apply)',
+    'quant-discrete': 'Quant-LCM, discrete (samples codebook units with the pack\'s temperature and top-k; diffusion steps and guidance do not apply)',
+    'quant-continuous': 'Quant-LCM, continuous (samples codebook units with the pack\'s temperature and top-k; diffusion steps and guidance do not apply)',
   };
   return names[architecture] ?? architecture;
 }
@@ -41,7 +43,9 @@ export async function settingsDialog(options: { info: AppInfo; settings: Setting
   // Inference steps cannot exceed the pack's training steps T; guidance 1 means off (the engine refuses < 1).
   // A Base-LCM pack has neither (it samples nothing): the settings then wait for a diffusion pack.
   const maxSteps = 'error' in info.pack ? 1000 : info.pack.trainSteps ?? 1000;
-  const deterministic = !('error' in info.pack) && info.pack.sampling === null;
+  const architecture = 'error' in info.pack ? null : info.pack.architecture;
+  const deterministic = architecture === 'base-mse';
+  const quant = architecture === 'quant-discrete' || architecture === 'quant-continuous';
   const pack = h('input', { type: 'text', value: settings.pack ?? '', placeholder: 'the default pack', spellcheck: 'false' });
   const provider = h('select', {}, ...PROVIDERS.map((p) => h('option', { value: p, selected: p === settings.provider },
     `${PROVIDER_NAMES[p]}${info.providers.includes(p) ? '' : ' — not in this build'}`)));
@@ -66,6 +70,7 @@ export async function settingsDialog(options: { info: AppInfo; settings: Setting
         h('p', { class: 'hint' }, `Running on ${info.provider}${'error' in info.pack ? '' : `; the pack's LCM is ${architectureName(info.pack.architecture)}`}. A pack or device change applies to the next job. Add, remove and choose the default pack in Models.`)),
       h('fieldset', {}, h('legend', {}, 'Sampling'),
         ...(deterministic ? [h('p', { class: 'hint' }, 'The loaded pack is a Base-LCM: it predicts each concept deterministically, so steps, guidance and seed apply only to diffusion packs.')] : []),
+        ...(quant ? [h('p', { class: 'hint' }, 'The loaded pack is a Quant-LCM: it samples each concept unit by unit with the pack\'s temperature and top-k, so steps and guidance apply only to diffusion packs; the seed applies.')] : []),
         steps.element, guidance.element, seed.element),
       h('fieldset', {}, h('legend', {}, 'Actions'), counts.continueCount.element, counts.expandCount.element, counts.regenerateCount.element),
       h('fieldset', {}, h('legend', {}, 'Appearance and language'),

@@ -1,0 +1,199 @@
+"""Step ``sonar-quant``: fine-tune the SONAR decoder on RVQ-quantized sentence vectors (LCM paper §2.3.4:
+the Quant-LCM's decoder is fine-tuned on quantized inputs, since a sum of L centroids is not the vector the
+decoder was trained on). docs/variants.md.
+
+    cd recipe && /usr/bin/python3 -m train.sonar_quant --work W [--smoke] [--steps N] [--fresh]
+    cd recipe && /usr/bin/python3 -m train.sonar_quant --work W --into PACK_DIR   # put the decoder in a pack
+
+Needs ``runs/sonar`` (the towers), ``runs/normalizer`` and ``runs/lcm/codebooks.pt`` (a Quant-LCM ``lcm`` run
+fits them). The sonar stage's batches (translation, auto-encoding, denoising), with the decoder reading
+denormalize(RVQ(normalize(encoder(x)))) instead of the encoder's vector; cross-entropy as the sonar stage. The
+encoder is frozen, and so is the token embedding it shares with the decoder (the concept space, the embed
+shards and the codebooks must not move); the decoder's layers learn. Writes ``runs/sonar-quant/{best,last}.pt``
+(the whole autoencoder, as ``runs/sonar``; ``best.pt`` by the held-out round-trip chrF through the quantizer,
+``qrt_<lang>``) and, with ``--into``, re-exports ``decoder.onnx`` of an exported
+pack (``recipe/run.py export``) from the fine-tuned decoder and updates its manifest's size and hash.
+"""
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from typing import Any, Dict, List, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from lcmref.rvq import ResidualVQ  # noqa: E402
+from lcmref.two_tower import SonarNormalizer  # noqa: E402
+
+from .common import Work, apply_overrides, default_work, log, read_json, set_threads  # noqa: E402
+from .forward import decode_logits, encode  # noqa: E402
+from .loop import RunOptions, Trainer, load_weights, prepare_run_dir  # noqa: E402
+from .sonar import IGNORE, SonarAutoencoder, SonarTask, SonarTrainConfig  # noqa: E402
+from .streams import pad_rows  # noqa: E402
+
+STAGE = "sonar-quant"
+DEFAULTS: Dict[str, Any] = {"steps": 2000, "lr": 1e-4, "lr_schedule": "cosine", "warmup": 100, "eval_every": 500}
+SMOKE: Dict[str, Any] = {"steps": 20, "warmup": 5, "eval_every": 10, "eval_sentences": 8, "eval_translate": 4,
+                         "log_every": 10, "batch_tokens": 1024, "pool_size": 300}
+
+
+def load_rvq(work: Work) -> Tuple[ResidualVQ, SonarNormalizer]:
+    path = os.path.join(work.runs, "lcm", "codebooks.pt")
+    if not os.path.exists(path):
+        raise SystemExit(f"{path} is missing: run `recipe/run.py lcm --set architecture=quant-discrete` (or "
+                         "quant-continuous) first; it fits the RVQ codebooks")
+    norm = read_json(work.require_stage("normalizer", "normalizer.json"))
+    return ResidualVQ(torch.load(path, map_location="cpu")["codebooks"]), SonarNormalizer(
+        torch.tensor(norm["center"]), torch.tensor(norm["scale"]))
+
+
+class QuantDecoderTask(SonarTask):
+    """The sonar stage's task with the decoder reading quantized vectors and the encoder frozen."""
+
+    name = STAGE
+
+    def __init__(self, work: Work, cfg: SonarTrainConfig, device: torch.device, init: Dict[str, Tensor]):
+        super().__init__(work, cfg, device)
+        self.loss_columns = ["ce"]
+        self.rvq, self.normalizer = load_rvq(work)
+        self.init = init
+
+    def model(self) -> nn.Module:
+        if self._net is None:
+            net = SonarAutoencoder(self.cfg, self.vocab)
+            net.load_state_dict(self.init)
+            for p in net.encoder.parameters():  # the shared token embedding included
+                p.requires_grad_(False)
+            self._net = net
+        return self._net
+
+    def quantize(self, emb: Tensor) -> Tensor:
+        z = self.normalizer.normalize(emb.float().cpu())
+        return self.normalizer.denormalize(self.rvq.quantize(z)).to(emb.device)
+
+    def loss(self, batch: List[Dict[str, Any]], gen: torch.Generator) -> Tuple[Tensor, Dict[str, float], int]:
+        dev, net = self.device, self._net
+        assert net is not None
+        enc, enc_mask = pad_rows([e["enc"] for e in batch], self.tok.ids.pad)
+        dec, _ = pad_rows([e["dec"] for e in batch], self.tok.ids.pad)
+        labels, _ = pad_rows([e["labels"] for e in batch], self.tok.ids.pad, fill=IGNORE)
+        t = lambda x: torch.tensor(x, dtype=torch.long, device=dev)  # noqa: E731
+        with torch.no_grad():
+            emb = self.quantize(encode(net.encoder, t(enc), t(enc_mask)))
+        logits = decode_logits(net.decoder, t(dec), emb)
+        ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), t(labels).reshape(-1),
+                             ignore_index=IGNORE, label_smoothing=self.cfg.label_smoothing)
+        return ce, {"ce": float(ce.detach())}, sum(len(e["enc"]) + len(e["dec"]) for e in batch)
+
+    @torch.no_grad()
+    def evaluate(self, step: int) -> Dict[str, float]:
+        """Round-trip chrF per language through the quantizer (``qrt_<lang>``, held-out sentences); ``score`` =
+        their mean, so ``best.pt`` is the decoder that reads quantized vectors best."""
+        from .decode import decode_vectors, encode_ids
+        from .metrics import corpus_chrf
+
+        net = self._net
+        assert net is not None
+        net.eval()
+        out: Dict[str, float] = {}
+        max_new = min(self.cfg.max_len, net.decoder.cfg.max_positions - 4)
+        for lang, texts in self.eval_rt.items():
+            rows = [self.tok.encode_for_encoder(t, lang, self.cfg.max_len) for t in texts]
+            vec = self.quantize(encode_ids(net.encoder, rows, self.cfg.eval_batch, self.device))
+            hyp = decode_vectors(net.decoder, self.tok, vec, [lang] * len(texts), max_new, self.cfg.eval_batch)
+            out[f"qrt_{lang}"] = corpus_chrf(hyp, texts)
+        net.train()
+        if out:
+            out["score"] = sum(out.values()) / len(out)
+        return out
+
+
+def train(work: Work, args: argparse.Namespace) -> Dict[str, Any]:
+    base = os.path.join(work.runs, "sonar", "best.pt")
+    if not os.path.exists(base):
+        base = work.require_stage("sonar", "last.pt")
+    init, saved = load_weights(base)
+    names = {f.name for f in dataclasses.fields(SonarTrainConfig)}
+    cfg = SonarTrainConfig(**{k: v for k, v in saved.items() if k in names})
+    cfg = dataclasses.replace(cfg, **{**DEFAULTS, **(SMOKE if args.smoke else {})})
+    if args.steps:
+        cfg = dataclasses.replace(cfg, steps=args.steps)
+    cfg = apply_overrides(cfg, args.set)
+    run_dir = work.run_dir(STAGE)
+    prepare_run_dir(run_dir, args.fresh)
+    device = torch.device("cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
+    log(f"== {STAGE} (work {work.root}; from {base})")
+    task = QuantDecoderTask(work, cfg, device, init)
+    return Trainer(task, cfg, run_dir, device, RunOptions(fresh=args.fresh)).run()
+
+
+def into_pack(work: Work, pack_dir: str) -> None:
+    """Re-export decoder.onnx of ``pack_dir`` from runs/sonar-quant and update the manifest's files entry."""
+    from lcmref.export_pack import DecoderGraph, _dummy_kv, export_graph, file_entry, kv_names
+
+    path = os.path.join(work.runs, STAGE, "best.pt")
+    if not os.path.exists(path):
+        path = work.require_stage(STAGE, "last.pt")
+    weights, saved = load_weights(path)
+    names = {f.name for f in dataclasses.fields(SonarTrainConfig)}
+    cfg = SonarTrainConfig(**{k: v for k, v in saved.items() if k in names})
+    manifest_path = os.path.join(pack_dir, "manifest.json")
+    with open(manifest_path, encoding="utf-8") as f:
+        manifest = json.load(f)
+    if not str(manifest["lcm"]["architecture"]).startswith("quant-"):
+        raise SystemExit(f"{pack_dir} is a {manifest['lcm']['architecture']} pack; the quantized-input decoder "
+                         "belongs in a quant-discrete or quant-continuous pack")
+    net = SonarAutoencoder(cfg, int(manifest["tokenizer"]["vocabSize"]))
+    net.load_state_dict(weights)
+    net.eval()
+    dc = net.decoder.cfg
+    past, present = kv_names("past", dc.layers), kv_names("present", dc.layers)
+    axes: Dict[str, Dict[int, str]] = {"input_ids": {0: "B", 1: "T"}, "sentence_embedding": {0: "B"},
+                                       "logits": {0: "B", 1: "T"}}
+    axes.update({n: {0: "B", 2: "P"} for n in past})
+    axes.update({n: {0: "B", 2: "P_plus_T"} for n in present})
+    ids = torch.tensor([[5, 6, 7], [8, 9, 0]], dtype=torch.long)
+    emb = torch.randn(2, dc.model_dim, generator=torch.Generator().manual_seed(1))
+    written = export_graph(DecoderGraph(net.decoder), (ids, emb, *_dummy_kv(2, dc.heads, 2, dc.model_dim // dc.heads,
+                                                                                dc.layers)),
+                           pack_dir, "decoder.onnx", ["input_ids", "sentence_embedding", *past], ["logits", *present],
+                           axes, False)
+    entries = {e["path"]: e for e in manifest["files"]}
+    for name in written:
+        entries[name] = file_entry(pack_dir, name)
+    manifest["files"] = [entries[k] for k in sorted(entries)]
+    manifest["provenance"]["decoder"] = f"fine-tuned on RVQ-quantized inputs ({os.path.relpath(path, work.root)})"
+    with open(manifest_path, "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    log(f"[{STAGE}] {pack_dir}/decoder.onnx ← {path}")
+
+
+def main(argv: List[str] = None) -> int:  # type: ignore[assignment]
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--work", help="work folder (default $CS_WORK or ~/.cache/concept-studio)")
+    ap.add_argument("--smoke", action="store_true", help="a few steps with small batches (CPU, seconds)")
+    ap.add_argument("--steps", type=int)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--fresh", action="store_true")
+    ap.add_argument("--cpu", action="store_true")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--into", metavar="PACK_DIR", help="put the fine-tuned decoder into an exported quant pack")
+    args = ap.parse_args(argv)
+    set_threads(args.threads)
+    work = Work(args.work or default_work())
+    if args.into:
+        into_pack(work, args.into)
+    else:
+        train(work, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
