@@ -28,8 +28,7 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
-from .sonar import causal_mask
-from .two_tower import ContextLayer, LcmConfig, RMSNorm, rope_inv_freq
+from .two_tower import ContextLayer, LcmConfig, RMSNorm, causal_layers, empty_kv, rope_inv_freq
 
 ARCHITECTURE = "base-mse"
 
@@ -100,24 +99,14 @@ class BaseLCM(nn.Module):
         self.register_buffer("rope_inv_freq", rope_inv_freq(cfg.head_dim, cfg.rope_theta), persistent=False)
 
     def empty_cache(self, batch: int) -> Tuple[List[Tensor], List[Tensor]]:
-        shape = (batch, self.cfg.heads, 0, self.cfg.head_dim)
-        return [torch.zeros(shape) for _ in range(self.cfg.layers)], [torch.zeros(shape) for _ in range(self.cfg.layers)]
+        return empty_kv(self.cfg, batch, self.cfg.layers)
 
     def step(self, embeddings: Tensor, past_keys: Sequence[Tensor], past_values: Sequence[Tensor]
              ) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
         """contextualizer.onnx of a base-mse pack: normalized embeddings [B, T, E] after P cached rows →
         prediction [B, T, E] (row j predicts concept P+j+1, normalized), present keys/values [B, H, P+T, Dh]."""
-        past_len = past_keys[0].shape[2]
-        new_len = embeddings.shape[1]
-        dev = embeddings.device  # training runs on CUDA where there is one; export and tests on CPU
-        positions = (torch.arange(new_len) + past_len).to(dev)
-        mask = causal_mask(new_len, past_len).to(dev)
-        x = self.frontend.pre_linear(embeddings)
-        keys, values = [], []
-        for layer, pk, pv in zip(self.lcm.layers, past_keys, past_values):
-            x, k, v = layer(x, positions, self.rope_inv_freq, pk, pv, mask)
-            keys.append(k)
-            values.append(v)
+        x, keys, values = causal_layers(self.lcm.layers, self.frontend.pre_linear(embeddings), self.rope_inv_freq,
+                                        past_keys, past_values)
         return self.postnet.fc(self.lcm.layer_norm(x)), keys, values
 
     def forward_train(self, clean: Tensor) -> Tensor:

@@ -37,8 +37,8 @@ from torch import Tensor, nn
 
 from .rng import Rng
 from .rvq import ResidualVQ
-from .sonar import additive_mask, causal_mask
-from .two_tower import ContextEncoder, Denoiser, Frontend, LcmConfig, SonarNormalizer, rope_inv_freq
+from .sonar import additive_mask
+from .two_tower import ContextEncoder, Denoiser, Frontend, LcmConfig, SonarNormalizer, causal_layers, empty_kv, rope_inv_freq
 
 VARIANTS = ("quant-discrete", "quant-continuous")
 
@@ -104,24 +104,13 @@ class QuantLCM(nn.Module):
         return ResidualVQ(self.codebooks)
 
     def empty_cache(self, batch: int) -> Tuple[List[Tensor], List[Tensor]]:
-        shape = (batch, self.cfg.heads, 0, self.cfg.head_dim)
-        n = self.cfg.context_layers
-        return [torch.zeros(shape) for _ in range(n)], [torch.zeros(shape) for _ in range(n)]
+        return empty_kv(self.cfg, batch, self.cfg.context_layers)
 
     def contextualize(self, embeddings: Tensor, past_keys: Sequence[Tensor], past_values: Sequence[Tensor]
                       ) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
         """contextualizer.onnx: normalized [B, T, E] after P cached rows → hidden [B, T, D], present [B, H, P+T, Dh]."""
-        past_len = past_keys[0].shape[2]
-        new_len = embeddings.shape[1]
-        dev = embeddings.device
-        positions = (torch.arange(new_len) + past_len).to(dev)
-        mask = causal_mask(new_len, past_len).to(dev)
-        x = self.encoder_frontend.pre_linear(embeddings)
-        keys, values = [], []
-        for layer, pk, pv in zip(self.context_encoder.layers, past_keys, past_values):
-            x, k, v = layer(x, positions, self.rope_inv_freq, pk, pv, mask)
-            keys.append(k)
-            values.append(v)
+        x, keys, values = causal_layers(self.context_encoder.layers, self.encoder_frontend.pre_linear(embeddings),
+                                        self.rope_inv_freq, past_keys, past_values)
         return self.context_encoder.layer_norm(x), keys, values
 
     def _output(self, y: Tensor, levels: Tensor) -> Tensor:

@@ -23,7 +23,7 @@ recipe) and the inference pieces that the ONNX graphs export
 """
 import math
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -252,6 +252,28 @@ class SonarNormalizer(nn.Module):
         return y * self.scale + self.center
 
 
+def causal_layers(layers: Sequence[nn.Module], x: Tensor, inv_freq: Tensor, past_keys: Sequence[Tensor],
+                  past_values: Sequence[Tensor]) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
+    """Causal context layers over new rows x [B, T, D] after P cached rows (rotary positions P…P+T−1):
+    (x, present keys, present values), each present [B, H, P+T, Dh]. Every LCM design's contextualizer."""
+    past_len = past_keys[0].shape[2]
+    new_len = x.shape[1]
+    positions = (torch.arange(new_len) + past_len).to(x.device)
+    mask = causal_mask(new_len, past_len).to(x.device)
+    keys, values = [], []
+    for layer, pk, pv in zip(layers, past_keys, past_values):
+        x, k, v = layer(x, positions, inv_freq, pk, pv, mask)
+        keys.append(k)
+        values.append(v)
+    return x, keys, values
+
+
+def empty_kv(cfg: Any, batch: int, layers: int) -> Tuple[List[Tensor], List[Tensor]]:
+    """An empty key/value cache of `layers` context layers (`cfg`: anything with heads and head_dim)."""
+    shape = (batch, cfg.heads, 0, cfg.head_dim)
+    return [torch.zeros(shape) for _ in range(layers)], [torch.zeros(shape) for _ in range(layers)]
+
+
 class TwoTowerLCM(nn.Module):
     """Contextualizer (``encoder_frontend`` + ``context_encoder``) and ``denoiser``."""
 
@@ -264,23 +286,13 @@ class TwoTowerLCM(nn.Module):
         self.register_buffer("rope_inv_freq", rope_inv_freq(cfg.head_dim, cfg.rope_theta), persistent=False)
 
     def empty_cache(self, batch: int) -> Tuple[List[Tensor], List[Tensor]]:
-        shape = (batch, self.cfg.heads, 0, self.cfg.head_dim)
-        n = self.cfg.context_layers
-        return [torch.zeros(shape) for _ in range(n)], [torch.zeros(shape) for _ in range(n)]
+        return empty_kv(self.cfg, batch, self.cfg.context_layers)
 
     def contextualize(self, embeddings: Tensor, past_keys: Sequence[Tensor], past_values: Sequence[Tensor]
                       ) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
         """contextualizer.onnx: normalized embeddings [B, T, E] after P cached rows → hidden [B, T, D], present [B,H,P+T,Dh]."""
-        past_len = past_keys[0].shape[2]
-        new_len = embeddings.shape[1]
-        positions = torch.arange(new_len) + past_len
-        mask = causal_mask(new_len, past_len)
-        x = self.encoder_frontend.pre_linear(embeddings)
-        keys, values = [], []
-        for layer, pk, pv in zip(self.context_encoder.layers, past_keys, past_values):
-            x, k, v = layer(x, positions, self.rope_inv_freq, pk, pv, mask)
-            keys.append(k)
-            values.append(v)
+        x, keys, values = causal_layers(self.context_encoder.layers, self.encoder_frontend.pre_linear(embeddings),
+                                        self.rope_inv_freq, past_keys, past_values)
         return self.context_encoder.layer_norm(x), keys, values
 
     def forward_train(self, clean: Tensor, noisy: Tensor, timesteps: Tensor, uncond: Optional[Tensor] = None) -> Tensor:

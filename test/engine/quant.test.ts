@@ -6,11 +6,10 @@
  * behaviour, the writer's operations and broken manifests.
  * Fixtures: recipe/fixtures/make_quant_packs.py.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { f32, i64, type TensorValue } from '../../src/inference/backend/ort.ts';
 import { ConceptEngine, type GeneratedConcept, type StreamResult } from '../../src/inference/engine.ts';
 import { InputError, PackError } from '../../src/inference/errors.ts';
@@ -22,6 +21,7 @@ import { graphRoles } from '../../src/inference/pack/signatures.ts';
 import { validateManifest } from '../../src/inference/pack/validate.ts';
 import { createRng } from '../../src/inference/rng.ts';
 import { expectClose, fixture, flat } from '../helpers/fixtures.ts';
+import { packCopies } from '../helpers/packCopies.ts';
 
 const PACKS = {
   'quant-discrete': fileURLToPath(new URL('../fixtures/packs/tiny-quant-d', import.meta.url)),
@@ -223,21 +223,7 @@ describe('the engine on a Quant-LCM pack', () => {
 });
 
 describe('broken Quant-LCM manifests', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-  const copy = (src: string): string => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'cs-quant-')), 'pack');
-    cpSync(src, dir, { recursive: true });
-    dirs.push(dir);
-    return dir;
-  };
-  const edit = (dir: string, change: (m: Record<string, any>) => void): void => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    change(m);
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m, null, 1));
-  };
+  const { copy, edit } = packCopies('quant');
   const problems = (dir: string) => validateManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))).problems;
 
   it('names the missing or misplaced field and what to do', () => {

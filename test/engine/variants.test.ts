@@ -6,11 +6,10 @@
  * writer's operations on every architecture, and broken manifests. Fixtures:
  * recipe/fixtures/make_variant_packs.py.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { f32, i64, type TensorValue } from '../../src/inference/backend/ort.ts';
 import { ConceptEngine, type GeneratedConcept, type Progress, type StreamResult } from '../../src/inference/engine.ts';
 import { EngineError, PackError } from '../../src/inference/errors.ts';
@@ -25,6 +24,7 @@ import { expectedSignature, graphRoles } from '../../src/inference/pack/signatur
 import { validateManifest } from '../../src/inference/pack/validate.ts';
 import { createRng } from '../../src/inference/rng.ts';
 import { expectClose, fixture, flat, TINY_PACK } from '../helpers/fixtures.ts';
+import { packCopies } from '../helpers/packCopies.ts';
 
 const BASE_PACK = fileURLToPath(new URL('../fixtures/packs/tiny-base', import.meta.url));
 const ONE_TOWER_PACK = fileURLToPath(new URL('../fixtures/packs/tiny-one-tower', import.meta.url));
@@ -389,21 +389,7 @@ describe.each([
 });
 
 describe('broken manifests name the field and what to do', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-  const copy = (src: string): string => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'cs-variant-')), 'pack');
-    cpSync(src, dir, { recursive: true });
-    dirs.push(dir);
-    return dir;
-  };
-  const edit = (dir: string, change: (m: Record<string, any>) => void): void => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    change(m);
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m, null, 1));
-  };
+  const { copy, edit } = packCopies('variant');
   async function refused(dir: string): Promise<PackError> {
     const error = await ModelPack.open(dir).then(async (p) => {
       await p.close();
