@@ -39,10 +39,12 @@ from torch import Tensor
 from .base_lcm import BaseLCM
 from .ddim import DDIMScheduler, DenoiseFn, sample_next
 from .one_tower import OneTowerLCM
+from .quant_lcm import QuantLCM
+from .quant_lcm import generate as quant_generate
 from .rng import Rng
 from .two_tower import SonarNormalizer, TwoTowerLCM
 
-AnyLCM = Union[TwoTowerLCM, OneTowerLCM, BaseLCM]
+AnyLCM = Union[TwoTowerLCM, OneTowerLCM, BaseLCM, QuantLCM]
 
 
 @dataclass
@@ -60,6 +62,9 @@ class GenerationOptions:
     min_concepts: int = 1  # reference LCMGeneratorOptions.min_seq_len
     eot_threshold: Optional[float] = 0.9
     repetition_threshold: Optional[float] = None
+    # Quant-LCM only (quant_lcm.sample_unit): softmax temperature per codebook (0: greedy) and top-k (0: all)
+    temperature: float = 1.0
+    top_k: int = 0
 
     def to_json(self) -> Dict[str, Any]:
         """camelCase, as the engine names them."""
@@ -224,6 +229,11 @@ def generate(
     if opts.max_concepts < 1:
         raise ValueError(f"max_concepts must be >= 1, got {opts.max_concepts}")
     start = time.perf_counter()
+    if isinstance(model, QuantLCM):  # codebook units level by level, same stopping rules (quant_lcm.generate)
+        q = quant_generate(model, normalizer, prompt, rng, temperature=opts.temperature, top_k=opts.top_k,
+                           max_concepts=opts.max_concepts, min_concepts=opts.min_concepts, eot_vector=eot_vector,
+                           eot_threshold=opts.eot_threshold, repetition_threshold=opts.repetition_threshold)
+        return GenerationResult(q.vectors, q.stop_reason, q.eot_cosines, q.prev_cosines, [], time.perf_counter() - start)
     timesteps = _scheduler_ready(scheduler, opts)
     ctx = make_context(model)
     ctx.feed(normalizer.normalize(prompt))
@@ -262,6 +272,10 @@ def regenerate(
     if candidates < 1:
         raise ValueError(f"candidates must be >= 1, got {candidates}")
     start = time.perf_counter()
+    if isinstance(model, QuantLCM):
+        q = quant_generate(model, normalizer, prompt, rng, temperature=opts.temperature, top_k=opts.top_k,
+                           max_concepts=1, candidates=candidates)
+        return GenerationResult(q.vectors, "candidates", seconds=time.perf_counter() - start)
     timesteps = _scheduler_ready(scheduler, opts)
     ctx = make_context(model)
     ctx.feed(normalizer.normalize(prompt))
