@@ -132,10 +132,10 @@ async function listPacks(ctx: CommandContext): Promise<void> {
     const mark = isDefault ? '*' : ' ';
     try {
       const r = await verifyPack(found.dir, { hashes: !ctx.flags['no-verify'], ...(provider(ctx) ? { provider: provider(ctx)! } : {}) });
-      if (ctx.flags.json) ctx.out.json({ name: found.name, source: found.source, dir: found.dir, default: isDefault, shadowed, ok: true, manifestName: r.name, version: r.version, embeddingDim: r.embeddingDim, languages: r.languages, graphs: r.graphs });
+      if (ctx.flags.json) ctx.out.json({ name: found.name, source: found.source, dir: found.dir, default: isDefault, shadowed, ok: true, manifestName: r.name, version: r.version, embeddingDim: r.embeddingDim, architecture: r.architecture, quantized: r.quantized, languages: r.languages, graphs: r.graphs });
       else {
         ctx.out.line(`${mark} ok  ${found.name}  ${r.name} ${r.version}  ${SOURCE_LABEL[found.source]}: ${found.dir}${shadowed ? '  (hidden by an earlier pack of this name)' : ''}`);
-        ctx.out.line(`        ${r.embeddingDim}-d, ${r.languages.length} languages (${r.languages.join(' ')}), graphs on ${[...new Set(r.graphs.map((g) => g.provider))].join('/')}`);
+        ctx.out.line(`        ${r.embeddingDim}-d, ${r.architecture}${r.quantized ? `, int8 ${r.quantized.join('+')}` : ''}, ${r.languages.length} languages (${r.languages.join(' ')}), graphs on ${[...new Set(r.graphs.map((g) => g.provider))].join('/')}`);
       }
     } catch (error) {
       failed++;

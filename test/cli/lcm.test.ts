@@ -81,6 +81,10 @@ describe('lcm', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.startsWith(`  ok  tiny  tiny-fixture 1.0.0  path: ${TINY_PACK}\n`)).toBe(true);
     expect(r.stdout).toMatch(/graphs on cpu/);
+    expect(r.stdout).toMatch(/32-d, two-tower-diffusion, 8 languages/);
+    const int8 = lcm(['packs', '--pack', TINY_PACK.replace(/tiny$/, 'tiny-int8')]);
+    expect(int8.code, int8.stderr).toBe(0);
+    expect(int8.stdout).toMatch(/32-d, two-tower-diffusion, int8 decoder\+encoder, 8 languages/);
   });
 
   it('wrong usage exits 2 with a hint; bad input exits 1 with the reason', () => {

@@ -66,7 +66,7 @@ describe('lcm packs add', () => {
     const list = lcm(['packs']);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toContain(`* ok  tiny-fixture  tiny-fixture 1.0.0  installed: ${join(userDir, 'tiny-fixture')}`);
-    expect(list.stdout).toMatch(/32-d, 8 languages \(eng_Latn .*\), graphs on cpu/);
+    expect(list.stdout).toMatch(/32-d, two-tower-diffusion, 8 languages \(eng_Latn .*\), graphs on cpu/);
     expect(list.stdout).toContain(`* = the default pack (tiny-fixture); user packs folder: ${userDir}`);
     const json = lcm(['packs', '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(json).toHaveLength(1);

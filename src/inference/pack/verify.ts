@@ -13,6 +13,10 @@ export interface PackReport {
   name: string;
   version: string;
   embeddingDim: number;
+  /** The LCM design (manifest lcm.architecture; docs/variants.md). */
+  architecture: string;
+  /** int8 graphs, from provenance.quantization (docs/model-pack.md), else null. */
+  quantized: string[] | null;
   languages: string[];
   graphs: GraphReport[];
 }
@@ -29,7 +33,8 @@ export async function verifyPack(dir: string, options: VerifyPackOptions = {}): 
   try {
     const graphs = await pack.openAll();
     const m = pack.manifest;
-    return { dir: pack.dir, name: m.name, version: m.version, embeddingDim: m.embeddingDim, languages: pack.languageCodes, graphs };
+    const q = m.provenance?.quantization as { graphs?: Record<string, number> } | undefined;
+    return { dir: pack.dir, name: m.name, version: m.version, embeddingDim: m.embeddingDim, architecture: m.lcm.architecture, quantized: q?.graphs ? Object.keys(q.graphs) : null, languages: pack.languageCodes, graphs };
   } finally {
     await pack.close();
   }
