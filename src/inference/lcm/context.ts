@@ -11,9 +11,11 @@ import { f32, type TensorValue } from '../backend/ort.ts';
 import { throwIfCancelled } from '../errors.ts';
 import type { ModelPack } from '../pack/loader.ts';
 import type { ContextualizerSpec } from '../pack/types.ts';
-import { stack } from '../tensor.ts';
+import { row, stack } from '../tensor.ts';
 import { cacheFeeds, emptyCache, presentCache, type KvCache } from './kvCache.ts';
 import type { ConceptContext, SampleRequest } from './model.ts';
+import { sampleNext, type DiffusionOptions } from './sampler.ts';
+import type { Schedule } from './schedule.ts';
 
 /** Concepts per contextualizer run, so one run's attention matrix stays small. */
 const CHUNK = 256;
@@ -80,4 +82,40 @@ export abstract class CachedContext implements ConceptContext {
       this.vectors.push(...part.map((v) => Float32Array.from(v)));
     }
   }
+}
+
+/**
+ * One diffusion run of a diffusion LCM (Two-Tower, One-Tower): all candidates
+ * in one batch and, with guidance, the same latents again as unconditional
+ * rows after them. `runX0(noisy, rows, n, timestep)` gets the [rows, E] batch
+ * (rows = n, or 2n with the unconditional half) and returns x̂0 for it, with
+ * the architecture's own mask and feeds. Returns the candidates as raw
+ * (denormalized) vectors.
+ */
+export async function sampleDiffusion(
+  lcm: { readonly pack: ModelPack; readonly schedule: Schedule; samplingOptions(): DiffusionOptions },
+  request: SampleRequest,
+  runX0: (noisy: Float32Array, rows: number, n: number, timestep: number) => Promise<Float32Array>,
+): Promise<Float32Array[]> {
+  const E = lcm.pack.manifest.embeddingDim;
+  const x0 = await sampleNext({
+    schedule: lcm.schedule,
+    options: request.options ?? lcm.samplingOptions(),
+    dim: E,
+    candidates: request.candidates,
+    rng: request.rng,
+    ...(request.signal ? { signal: request.signal } : {}),
+    ...(request.onStep ? { onStep: request.onStep } : {}),
+    denoise: async (latents, timestep, withUnconditional) => {
+      const n = latents.length / E;
+      const rows = withUnconditional ? 2 * n : n;
+      const noisy = new Float32Array(rows * E);
+      noisy.set(latents);
+      if (withUnconditional) noisy.set(latents, n * E);
+      const out = await runX0(noisy, rows, n, timestep);
+      return withUnconditional ? { conditional: out.slice(0, n * E), unconditional: out.slice(n * E) } : { conditional: out };
+    },
+  });
+  const raw = lcm.pack.normalizer.denormalize(x0, request.candidates);
+  return Array.from({ length: request.candidates }, (_, i) => row(raw, E, i).slice());
 }

@@ -11,11 +11,10 @@
 import { f32, i64, type TensorValue } from '../backend/ort.ts';
 import type { ModelPack } from '../pack/loader.ts';
 import type { OneTowerLcmSpec } from '../pack/types.ts';
-import { row } from '../tensor.ts';
-import { CachedContext } from './context.ts';
+import { CachedContext, sampleDiffusion } from './context.ts';
 import { cacheFeeds } from './kvCache.ts';
 import type { ConceptLcm, SampleRequest } from './model.ts';
-import { diffusionOptions, sampleNext, type DiffusionOptions } from './sampler.ts';
+import { diffusionOptions, type DiffusionOptions } from './sampler.ts';
 import { makeSchedule, type Schedule } from './schedule.ts';
 
 export class OneTowerLcm implements ConceptLcm {
@@ -59,29 +58,12 @@ export class OneTowerContext extends CachedContext {
     const P = this.cache.length;
     const graph = await this.lcm.pack.graph('denoiser');
     const context = cacheFeeds({}, this.cache, 'context', d.layers, d.heads, d.modelDim / d.heads);
-    const x0 = await sampleNext({
-      schedule: this.lcm.schedule,
-      options: request.options ?? this.lcm.samplingOptions(),
-      dim: E,
-      candidates: request.candidates,
-      rng: request.rng,
-      ...(request.signal ? { signal: request.signal } : {}),
-      ...(request.onStep ? { onStep: request.onStep } : {}),
-      denoise: async (latents, timestep, withUnconditional) => {
-        const n = latents.length / E;
-        const rows = withUnconditional ? 2 * n : n;
-        const noisy = new Float32Array(rows * E);
-        noisy.set(latents);
-        if (withUnconditional) noisy.set(latents, n * E);
-        // Conditional rows see every context row; unconditional rows none (they attend only to themselves).
-        const mask = new Float32Array(rows * P);
-        mask.fill(1, 0, n * P);
-        const feeds: Record<string, TensorValue> = { noisy: f32(noisy, [rows, E]), timesteps: i64(new Array<number>(rows).fill(timestep), [rows]), context_mask: f32(mask, [rows, P]), ...context };
-        const out = await graph.runFloat(feeds, 'x0');
-        return withUnconditional ? { conditional: out.data.slice(0, n * E), unconditional: out.data.slice(n * E) } : { conditional: out.data };
-      },
+    return sampleDiffusion(this.lcm, request, async (noisy, rows, n, timestep) => {
+      // Conditional rows see every context row; unconditional rows none (they attend only to themselves).
+      const mask = new Float32Array(rows * P);
+      mask.fill(1, 0, n * P);
+      const feeds: Record<string, TensorValue> = { noisy: f32(noisy, [rows, E]), timesteps: i64(new Array<number>(rows).fill(timestep), [rows]), context_mask: f32(mask, [rows, P]), ...context };
+      return (await graph.runFloat(feeds, 'x0')).data;
     });
-    const raw = this.lcm.pack.normalizer.denormalize(x0, request.candidates);
-    return Array.from({ length: request.candidates }, (_, i) => row(raw, E, i).slice());
   }
 }

@@ -7,11 +7,11 @@
 import { f32, i64, type TensorValue } from '../backend/ort.ts';
 import type { ModelPack } from '../pack/loader.ts';
 import type { TwoTowerLcmSpec } from '../pack/types.ts';
-import { concatSeq, row } from '../tensor.ts';
-import { CachedContext } from './context.ts';
-import { emptyCache, type KvCache } from './kvCache.ts';
+import { concatSeq } from '../tensor.ts';
+import { CachedContext, sampleDiffusion } from './context.ts';
+import { cacheFeeds, emptyCache, type KvCache } from './kvCache.ts';
 import type { ConceptLcm, SampleRequest } from './model.ts';
-import { diffusionOptions, sampleNext, type DiffusionOptions } from './sampler.ts';
+import { diffusionOptions, type DiffusionOptions } from './sampler.ts';
 import { makeSchedule } from './schedule.ts';
 
 export type { SampleRequest } from './model.ts';
@@ -91,43 +91,21 @@ export class LcmContext extends CachedContext {
    * (denormalized) vectors; the context is not changed.
    */
   async sample(request: SampleRequest): Promise<Float32Array[]> {
-    const m = this.lcm.pack.manifest;
     const d = this.lcm.spec.denoiser;
-    const E = m.embeddingDim;
-    const dh = d.modelDim / d.heads;
+    const E = this.lcm.pack.manifest.embeddingDim;
     const M = this.crossCache.length;
     const graph = await this.lcm.pack.graph('denoiser');
-    const cross: Record<string, TensorValue> = {};
-    for (let i = 0; i < d.layers; i++) {
-      cross[`cross_key.${i}`] = f32(this.crossCache.tensors[2 * i]!, [1, d.heads, M, dh]);
-      cross[`cross_value.${i}`] = f32(this.crossCache.tensors[2 * i + 1]!, [1, d.heads, M, dh]);
-    }
-    const x0 = await sampleNext({
-      schedule: this.lcm.schedule,
-      options: request.options ?? this.lcm.samplingOptions(),
-      dim: E,
-      candidates: request.candidates,
-      rng: request.rng,
-      ...(request.signal ? { signal: request.signal } : {}),
-      ...(request.onStep ? { onStep: request.onStep } : {}),
-      denoise: async (latents, timestep, withUnconditional) => {
-        const n = latents.length / E;
-        const rows = withUnconditional ? 2 * n : n;
-        const noisy = new Float32Array(rows * E);
-        noisy.set(latents);
-        if (withUnconditional) noisy.set(latents, n * E);
-        // Conditional rows attend to every key; unconditional rows only to key 0 (the zero vector), as the
-        // reference's empty-context branch of classifier-free guidance.
-        const mask = new Float32Array(rows * M);
-        for (let r = 0; r < rows; r++) {
-          if (r < n) mask.fill(1, r * M, (r + 1) * M);
-          else mask[r * M] = 1;
-        }
-        const out = await graph.runFloat({ noisy: f32(noisy, [rows, E]), timesteps: i64(new Array<number>(rows).fill(timestep), [rows]), cross_mask: f32(mask, [rows, M]), ...cross }, 'x0');
-        return withUnconditional ? { conditional: out.data.slice(0, n * E), unconditional: out.data.slice(n * E) } : { conditional: out.data };
-      },
+    const cross = cacheFeeds({}, this.crossCache, 'cross', d.layers, d.heads, d.modelDim / d.heads);
+    return sampleDiffusion(this.lcm, request, async (noisy, rows, n, timestep) => {
+      // Conditional rows attend to every key; unconditional rows only to key 0 (the zero vector), as the
+      // reference's empty-context branch of classifier-free guidance.
+      const mask = new Float32Array(rows * M);
+      for (let r = 0; r < rows; r++) {
+        if (r < n) mask.fill(1, r * M, (r + 1) * M);
+        else mask[r * M] = 1;
+      }
+      const feeds: Record<string, TensorValue> = { noisy: f32(noisy, [rows, E]), timesteps: i64(new Array<number>(rows).fill(timestep), [rows]), cross_mask: f32(mask, [rows, M]), ...cross };
+      return (await graph.runFloat(feeds, 'x0')).data;
     });
-    const raw = this.lcm.pack.normalizer.denormalize(x0, request.candidates);
-    return Array.from({ length: request.candidates }, (_, i) => row(raw, E, i).slice());
   }
 }
