@@ -10,7 +10,7 @@ import { f32, i64 } from '../../src/inference/backend/ort.ts';
 import { ModelPack } from '../../src/inference/pack/loader.ts';
 import { SonarDecoder } from '../../src/inference/sonar/decoder.ts';
 import { SonarEncoder } from '../../src/inference/sonar/encoder.ts';
-import { expectClose, fixture, flat, TINY_PACK } from '../helpers/fixtures.ts';
+import { decodeStepwise, expectClose, fixture, flat, TINY_PACK } from '../helpers/fixtures.ts';
 import { twoTowerSpec } from '../../src/inference/pack/types.ts';
 
 const TOL = 1e-5;
@@ -47,22 +47,11 @@ describe('SONAR decoder', () => {
   }>('reference/tiny/decoder.json');
 
   it('gives the reference logits at every position when fed one token at a time through the cache', async () => {
-    const graph = await pack.graph('decoder');
-    const d = pack.manifest.sonar.decoder;
     const V = pack.manifest.tokenizer.vocabSize;
-    const dh = d.modelDim / d.heads;
     for (let s = 0; s < ref.inputIds.length; s++) {
-      const ids = ref.inputIds[s]!;
-      let past: Float32Array[] = Array.from({ length: 2 * d.layers }, () => new Float32Array(0));
-      for (let t = 0; t < ids.length; t++) {
-        const feeds: Record<string, ReturnType<typeof f32>> = { input_ids: i64([ids[t]!], [1, 1]), sentence_embedding: f32(Float32Array.from(ref.sentenceEmbedding[s]!), [1, pack.manifest.embeddingDim]) };
-        for (let l = 0; l < d.layers; l++) {
-          feeds[`past_key.${l}`] = f32(past[2 * l]!, [1, d.heads, t, dh]);
-          feeds[`past_value.${l}`] = f32(past[2 * l + 1]!, [1, d.heads, t, dh]);
-        }
-        const out = await graph.run(feeds);
-        past = Array.from({ length: 2 * d.layers }, (_, k) => out[`${k % 2 ? 'present_value' : 'present_key'}.${k >> 1}`]!.data as Float32Array);
-        const logits = out.logits!.data as Float32Array;
+      const steps = await decodeStepwise(pack, ref.inputIds[s]!, ref.sentenceEmbedding[s]!);
+      expect(steps.length).toBe(ref.inputIds[s]!.length);
+      for (const [t, logits] of steps.entries()) {
         expect(logits.length).toBe(V);
         expectClose(ref.logitColumns.map((c) => logits[c]!), ref.logits[s]![t]!, TOL, `sentence ${s} position ${t}`);
         let arg = 0;

@@ -10,10 +10,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { f32, i64 } from '../../src/inference/backend/ort.ts';
 import { ModelPack } from '../../src/inference/pack/loader.ts';
 import { SonarEncoder } from '../../src/inference/sonar/encoder.ts';
-import { fixture, TINY_PACK } from '../helpers/fixtures.ts';
+import { decodeStepwise, fixture, TINY_PACK } from '../helpers/fixtures.ts';
 
 const INT8_PACK = fileURLToPath(new URL('../fixtures/packs/tiny-int8', import.meta.url));
 
@@ -63,32 +62,20 @@ describe('int8 pack', () => {
 
   it('decodes through the key/value cache with logits near the reference and the same best token almost everywhere', async () => {
     const ref = fixture<{ sentenceEmbedding: number[][]; inputIds: number[][]; logitColumns: number[]; logits: number[][][]; argmax: number[][] }>('reference/tiny/decoder.json');
-    const graph = await pack.graph('decoder');
-    const d = pack.manifest.sonar.decoder;
     const V = pack.manifest.tokenizer.vocabSize;
-    const dh = d.modelDim / d.heads;
     let worst = 0;
     let same = 0;
     let positions = 0;
     for (let s = 0; s < ref.inputIds.length; s++) {
-      const ids = ref.inputIds[s]!;
-      let past: Float32Array[] = Array.from({ length: 2 * d.layers }, () => new Float32Array(0));
-      for (let t = 0; t < ids.length; t++) {
-        const feeds: Record<string, ReturnType<typeof f32>> = { input_ids: i64([ids[t]!], [1, 1]), sentence_embedding: f32(Float32Array.from(ref.sentenceEmbedding[s]!), [1, pack.manifest.embeddingDim]) };
-        for (let l = 0; l < d.layers; l++) {
-          feeds[`past_key.${l}`] = f32(past[2 * l]!, [1, d.heads, t, dh]);
-          feeds[`past_value.${l}`] = f32(past[2 * l + 1]!, [1, d.heads, t, dh]);
-        }
-        const out = await graph.run(feeds);
-        past = Array.from({ length: 2 * d.layers }, (_, k) => out[`${k % 2 ? 'present_value' : 'present_key'}.${k >> 1}`]!.data as Float32Array);
-        const logits = out.logits!.data as Float32Array;
+      const steps = await decodeStepwise(pack, ref.inputIds[s]!, ref.sentenceEmbedding[s]!);
+      steps.forEach((logits, t) => {
         expect(logits.length).toBe(V);
         ref.logitColumns.forEach((c, k) => (worst = Math.max(worst, Math.abs(logits[c]! - ref.logits[s]![t]![k]!))));
         let arg = 0;
         for (let v = 1; v < V; v++) if (logits[v]! > logits[arg]!) arg = v;
         positions++;
         if (arg === ref.argmax[s]![t]) same++;
-      }
+      });
     }
     expect(worst).toBeLessThan(LOGIT_BOUND);
     expect(same / positions).toBeGreaterThanOrEqual(ARGMAX_AGREEMENT);
