@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Tuple
 import torch
 
 from lcmref.export_pack import export_pack, manifest_fields, verify_pack
+from lcmref.quant_lcm import QuantLCM
 from lcmref.two_tower import SonarNormalizer
 
 from . import embed as embed_stage
@@ -40,6 +41,10 @@ class ExportConfig:
     eot_threshold: float = 0.9  # LCM-SPEC.md: stop at cos ≥ 0.9 to "End of text."
     max_concepts: int = 64
     external_data: bool = False
+    # Quant-LCM packs only: the sampling defaults written to manifest lcm.sampling (quant_lcm.sample_unit);
+    # the engine and `lcm --temperature/--top-k` override them per request
+    quant_temperature: float = 1.0
+    quant_top_k: int = 0
     description: str = "Small SONAR-style encoder/decoder and Two-Tower diffusion LCM trained by recipe/run.py."
 
 
@@ -149,6 +154,11 @@ def run(work: Work, cfg: ExportConfig, args: argparse.Namespace) -> Dict[str, An
     sched = lcm_stage.SCHEDULE
     sampling = {k: v for k, v in lcm_stage.PAPER.to_json().items() if k in (
         "inferenceSteps", "spacing", "guidanceScale", "guidanceRescale", "initialNoiseScale", "epsilonScaling", "clipNoise")}
+    if isinstance(lcm, QuantLCM):  # a Quant-LCM samples codebook units, not diffusion steps
+        if cfg.quant_temperature < 0 or cfg.quant_top_k < 0 or int(cfg.quant_top_k) != cfg.quant_top_k:
+            raise SystemExit(f"export: quant_temperature must be >= 0 and quant_top_k a whole number >= 0 "
+                             f"(got {cfg.quant_temperature}, {cfg.quant_top_k})")
+        sampling = {"temperature": float(cfg.quant_temperature), "topK": int(cfg.quant_top_k)}
     lang = embed_stage.SPECIAL_LANG
     fields = manifest_fields(
         name=args.name, version=args.version, description=cfg.description, languages=languages,
