@@ -12,11 +12,9 @@ import { CachedContext, sampleDiffusion } from './context.ts';
 import { cacheFeeds, emptyCache, type KvCache } from './kvCache.ts';
 import type { ConceptLcm, SampleRequest } from './model.ts';
 import { diffusionOptions, type DiffusionOptions } from './sampler.ts';
-import { makeSchedule } from './schedule.ts';
+import { makeSchedule, type Schedule } from './schedule.ts';
 
 export type { SampleRequest } from './model.ts';
-
-type Schedule = ReturnType<typeof makeSchedule>;
 
 export class TwoTowerLcm implements ConceptLcm {
   readonly architecture = 'two-tower-diffusion';
