@@ -11,13 +11,15 @@ batch is RVQ-encoded and every position gets one random level: cross-entropy on 
 (quant-discrete) or MSE on the residual (quant-continuous). Evaluation samples with
 ``quant_temperature``/``quant_top_k``.
 
-Fragility-weighted loss (``--set fragility_weight=λ``, λ > 0; any architecture): each target
-concept's loss is weighted by w = 1 + λ·f/100, f its fragility (metrics in
-src/inference/metrics/fragility.ts: 100 − mean chrF over noise levels), as a weighted mean.
-Training sequences hold vectors only, so f is computed against the plain round trip: f = 100 −
-mean chrF(decode(x + α‖x‖/√E·ε), decode(x)) with the SONAR stage's decoder, greedy, in
-``fragility_lang``, α ∈ FRAGILITY_NOISE, ``fragility_samples`` draws (seeded per vector), once
-per distinct vector, cached in ``runs/<stage>/fragility.json`` (key: SHA-1 of the float16 vector).
+Fragility-weighted loss (the paper's L_fragility, §2.5.1; ``--set fragility_a=a``, a ≠ 0, and
+``--set fragility_b=b``; any architecture): each target concept's loss is weighted by
+ω = sigmoid(a·f/100 + b), f its fragility in 0–100, as a weighted mean. The noise is the paper's
+(src/inference/metrics/fragility.ts): x̃ = denormalize(√(1 − α)·normalize(x) + √α·ε), α ∈
+FRAGILITY_NOISE (the midpoints of five strata of U[0, 1]), ``fragility_samples`` draws per level
+(seeded per vector). Training sequences hold vectors only (no text), so f is the stability form:
+100 − mean chrF(decode(x̃), decode(x)) with the SONAR stage's decoder, greedy, in
+``fragility_lang`` (the app's score compares with the sentence itself). Computed once per distinct
+vector, cached in ``runs/<stage>/fragility.json`` (key: SHA-1 of the float16 vector).
 
 Variants: same data loading, windows, batches, optimiser, checkpoints and resume. The
 Base-LCM's loss is next-vector MSE in normalized space (the prediction at row n−1 against
@@ -74,7 +76,7 @@ from .streams import MixedStream, PooledBatcher
 SHAPE_KEYS = ("model_dim", "heads", "context_layers", "denoiser_layers", "ffn_dim", "embedding_dim", "architecture", "layers",
               "rvq_levels", "rvq_size")
 ARCHITECTURES = ("two-tower-diffusion", "one-tower-diffusion", "base-mse", *QUANT_VARIANTS)
-FRAGILITY_NOISE = (0.1, 0.2, 0.3, 0.5)  # relative noise scales (src/inference/metrics/fragility.ts defaults)
+FRAGILITY_NOISE = (0.1, 0.3, 0.5, 0.7, 0.9)  # α levels (src/inference/metrics/fragility.ts defaults)
 SCHEDULE = ddim.ScheduleConfig(kind="cosine", train_steps=100, zero_terminal_snr=True)  # released LCM configs
 PAPER = GenerationOptions()  # the paper's inference settings (lcmref/generate.py)
 
@@ -98,8 +100,9 @@ class LcmTrainConfig:
     rvq_vectors: int = 20_000
     quant_temperature: float = 1.0
     quant_top_k: int = 0
-    # fragility-weighted loss: 0 = off
-    fragility_weight: float = 0.0
+    # fragility-weighted loss ω = sigmoid(a·f/100 + b): fragility_a = 0 is off
+    fragility_a: float = 0.0
+    fragility_b: float = 0.0
     fragility_samples: int = 1
     fragility_lang: str = "eng_Latn"
     # data and objective
@@ -251,9 +254,8 @@ class LcmTask:
         for i, s in enumerate(batch):
             x[i, :len(s)] = self.normalize(s.raw)
             m[i, :len(s)] = s.target
-            if self.fragility is not None:  # fragility-weighted loss: w = 1 + λ·f/100 on the loss positions
-                f = self.fragility.scores(s.raw)
-                m[i, :len(s)] *= 1.0 + self.cfg.fragility_weight * f / 100.0
+            if self.fragility is not None:  # the paper's weight ω = sigmoid(a·f/100 + b) on the loss positions
+                m[i, :len(s)] *= fragility_weight(self.fragility.scores(s.raw), self.cfg.fragility_a, self.cfg.fragility_b)
         return torch.from_numpy(x), torch.from_numpy(m)
 
     def _loss(self, x0: Tensor, mask: Tensor, gen: torch.Generator, uncond_p: float) -> Tensor:
@@ -385,7 +387,7 @@ def run(stage: str, work: Work, cfg: LcmTrainConfig, pairs: Sequence[str], devic
     rvq: Optional[ResidualVQ] = None
     if cfg.architecture in QUANT_VARIANTS:
         rvq = codebooks(work, stage, run_dir, cfg)
-    frag = FragilityCache(work, run_dir, cfg) if cfg.fragility_weight > 0 else None
+    frag = FragilityCache(work, run_dir, cfg) if cfg.fragility_a != 0 else None
     task = LcmTask(stage, work, cfg, device, rvq, frag)
     try:
         return Trainer(task, cfg, run_dir, device, opts, init_weights=init).run()
@@ -426,6 +428,18 @@ def codebooks(work: Work, stage: str, run_dir: str, cfg: LcmTrainConfig) -> Resi
     return rvq
 
 
+def perturb_paper(x: Tensor, alpha: float, center: np.ndarray, scale: np.ndarray, gen: torch.Generator) -> Tensor:
+    """The paper's fragility noise for one raw vector: denormalize(√(1 − α)·normalize(x) + √α·ε)."""
+    c, s = torch.from_numpy(center), torch.from_numpy(scale)
+    z = (x - c) / s
+    return ((1.0 - alpha) ** 0.5 * z + alpha ** 0.5 * torch.randn(x.shape[0], generator=gen)) * s + c
+
+
+def fragility_weight(f: np.ndarray, a: float, b: float) -> np.ndarray:
+    """The paper's ω(x) = sigmoid(a·fragility + b), fragility f in 0–100 taken as f/100."""
+    return (1.0 / (1.0 + np.exp(-(a * np.asarray(f, np.float64) / 100.0 + b)))).astype(np.float32)
+
+
 class FragilityCache:
     """Fragility f (0–100) of training vectors, computed once per distinct vector and kept in
     ``runs/<stage>/fragility.json`` (see the module docstring for the definition)."""
@@ -435,6 +449,7 @@ class FragilityCache:
         from . import tokenizer as tokstage
 
         self.cfg = cfg
+        self.center, self.scale, _ = load_normalizer(work)
         self.path = os.path.join(run_dir, "fragility.json")
         self.values: Dict[str, float] = read_json(self.path) if os.path.exists(self.path) else {}
         self.new = 0
@@ -469,7 +484,7 @@ class FragilityCache:
                 g = torch.Generator().manual_seed(int(keys[i][:8], 16))  # seeded per vector: the same f every run
                 for a in FRAGILITY_NOISE:
                     for _ in range(self.cfg.fragility_samples):
-                        vecs.append(x + a * x.norm() / x.shape[0] ** 0.5 * torch.randn(x.shape[0], generator=g))
+                        vecs.append(perturb_paper(x, a, self.center, self.scale, g))
                 plan.append(1 + len(FRAGILITY_NOISE) * self.cfg.fragility_samples)
             texts = decode_vectors(self.decoder, self.tok, torch.stack(vecs), [self.cfg.fragility_lang] * len(vecs),
                                    self.max_new, 64)

@@ -176,6 +176,31 @@ def _node(args: List[str], stdin: str = "") -> Tuple[int, str]:
     return res.returncode, (res.stdout + res.stderr).strip()
 
 
+def _check_fragility(work: Work) -> Tuple[str, bool, str]:
+    """The fragility-weighted loss's pieces (train/lcm.py): the paper's noise in the normalizer's space (α = 0 keeps
+    the vector, α = 1 forgets it), ω = sigmoid(a·f/100 + b), and FragilityCache scoring and caching three vectors."""
+    import numpy as np
+
+    from . import lcm as lcm_stage
+
+    center, scale, _ = lcm_stage.load_normalizer(work)
+    x, y = (torch.from_numpy(center + k * scale) for k in (0.5, -2.0))
+    keep = (lcm_stage.perturb_paper(x, 0.0, center, scale, torch.Generator().manual_seed(3)) - x).abs().max().item()
+    pure = [lcm_stage.perturb_paper(v, 1.0, center, scale, torch.Generator().manual_seed(3)) for v in (x, y)]
+    w = lcm_stage.fragility_weight(np.array([0.0, 50.0, 100.0]), 4.0, -2.0)
+    sig = lambda v: 1.0 / (1.0 + np.exp(-v))  # noqa: E731
+    cfg = lcm_stage.LcmTrainConfig(fragility_a=4.0, fragility_b=-2.0)
+    run_dir = tempfile.mkdtemp(prefix="fragility-", dir=work.root)
+    cache = lcm_stage.FragilityCache(work, run_dir, cfg)
+    raw = np.stack([center + k * scale for k in (0.0, 1.0, -1.0)]).astype(np.float32)
+    f = cache.scores(raw)
+    cache.save()
+    again = lcm_stage.FragilityCache(work, run_dir, cfg).scores(raw)
+    ok = (keep < 1e-5 and torch.equal(pure[0], pure[1]) and np.allclose(w, sig(np.array([-2.0, 0.0, 2.0])), atol=1e-6)
+          and f.shape == (3,) and bool(((f >= 0) & (f <= 100)).all()) and np.array_equal(f, again))
+    return ("fragility: paper noise, sigmoid weight, cached scores", ok, f"α=0 max |Δ| {keep:.1e}; f {np.round(f, 1).tolist()}")
+
+
 def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     results: List[Tuple[str, bool, str]] = []
@@ -204,6 +229,7 @@ def run(args: argparse.Namespace) -> int:
         lcm, _, _ = lcm_stage.load_trained(work)
         diff = check_against_reference(enc, dec, lcm)
         results.append(("train/forward.py == lcmref forms", diff < 1e-5, f"max |diff| {diff:.2e}"))
+        results.append(_check_fragility(work))
         pack = os.path.join(root, "pack")
         stages.run_stage("export", _args(args, main_work, out=pack, name="smoke-pack"))
         stages.run_stage("evaluate", a)

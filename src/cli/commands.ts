@@ -153,8 +153,10 @@ export async function roundtripCommand(ctx: CommandContext): Promise<void> {
 }
 
 /**
- * Fragility of each sentence (docs/variants.md, "Fragility"): the mean chrF of
- * its noisy round trips; --seed (default 0), --count N samples per noise level.
+ * Fragility of each sentence (docs/variants.md, "Fragility"; the paper's form):
+ * the mean BLEU of its round trips through √(1 − α)·z + √α·ε for α = 0.1 … 0.9;
+ * a line is `BLEU  chrF  cosine  α:BLEU …  sentence`; --seed (default 0),
+ * --count N samples per noise level.
  */
 export async function fragilityCommand(ctx: CommandContext): Promise<void> {
   const language = lang(ctx.flags.lang, 'eng_Latn');
@@ -166,7 +168,7 @@ export async function fragilityCommand(ctx: CommandContext): Promise<void> {
     for (const s of items) {
       const r = await engine.fragility(s.text, language, { seed, signal: ctx.signal, decode: decodeOptions(ctx.flags), ...(samples ? { samples } : {}) });
       if (ctx.flags.json) ctx.out.json(r);
-      else ctx.out.line(`${r.score.toFixed(1)}\t${r.levels.map((l) => `${l.noise}:${l.score.toFixed(1)}`).join(' ')}\t${s.text}`);
+      else ctx.out.line(`${r.score.toFixed(1)}\t${r.chrf.toFixed(1)}\t${r.cosine.toFixed(3)}\t${r.levels.map((l) => `${l.noise}:${l.bleu.toFixed(1)}`).join(' ')}\t${s.text}`);
     }
   } finally {
     await engine.close();

@@ -24,8 +24,9 @@ Commands
   decode      JSON lines with "embedding" → text in --target-lang (or --lang)
   translate   text in --lang → text in --target-lang, sentence by sentence
   roundtrip   encode → decode each sentence, with its chrF fidelity score
-  fragility   each sentence's fragility score: mean chrF of its round trips under noise
-              (noise 0.1/0.2/0.3/0.5 × ‖x‖; --count N samples per level, default 2; --seed, default 0)
+  fragility   each sentence's fragility (the LCM paper's): mean BLEU, chrF and cosine of its round trips
+              through √(1−α)·normalized + √α·noise, α = 0.1/0.3/0.5/0.7/0.9 (--count N samples per
+              level, default 2; --seed, default 0)
   continue    generate --count concepts after the input document
   expand      develop one concept (--index, default the last) into --count concepts
   summarize   condense the input into at most --count concepts

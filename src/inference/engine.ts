@@ -265,10 +265,11 @@ export class ConceptEngine {
   }
 
   /**
-   * The fragility of a sentence (metrics/fragility.ts, docs/variants.md):
-   * encode, add Gaussian noise of each relative scale to the vector (`samples`
-   * draws per level, seeded), decode, chrF against the original; the score is
-   * the mean. Costs 1 + levels × samples decodes, batched.
+   * The fragility of a sentence (metrics/fragility.ts, docs/variants.md), the
+   * paper's form: encode, mix the normalized vector with Gaussian noise at each
+   * level α (√(1 − α)·z + √α·ε, `samples` draws per level, seeded), denormalize,
+   * decode, score each decode against the sentence (BLEU, chrF, cosine of its
+   * re-encoding). Costs 1 + levels × samples decodes and one encode, batched.
    */
   async fragility(text: string, lang: string, options: Omit<FragilityOptions, 'seed'> & { seed?: number; decode?: Omit<DecodeOptions, 'signal' | 'rng'> } = {}): Promise<FragilityResult> {
     this.checkLanguage(lang);
@@ -282,6 +283,8 @@ export class ConceptEngine {
     return computeFragility({
       encode: (texts, l, signal) => this.encode(texts, l, signal),
       decode: (vectors, l, o) => this.decode(vectors, l, { ...options.decode, ...(o?.signal ? { signal: o.signal } : {}) }),
+      normalize: (x) => this.pack.normalizer.normalize(x, 1),
+      denormalize: (y) => this.pack.normalizer.denormalize(y, 1),
     }, text, lang, { ...options, seed });
   }
 

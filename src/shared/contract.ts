@@ -136,10 +136,12 @@ export interface Fidelity {
 }
 
 /**
- * The fragility of a sentence (docs/variants.md, "Fragility"): its vector is
- * perturbed with Gaussian noise at several relative scales, decoded, and each
- * decode scored with chrF against the sentence. `score` is the mean (0–100,
- * higher = more robust); `fragility` = 100 − score.
+ * The fragility of a sentence (docs/variants.md, "Fragility"; the LCM paper's
+ * definition): its normalized vector is mixed with Gaussian noise at levels
+ * α in [0, 1] (√(1 − α)·z + √α·ε), decoded, and each decode scored against the
+ * sentence. `score` is the mean BLEU (the paper's auto-encoding score, 0–100,
+ * higher = more robust); `fragility` = 100 − score. `chrf` and `cosine` (of the
+ * decodes re-encoded by the pack's encoder) are the same mean by other scores.
  */
 export interface FragilityReport {
   text: string;
@@ -147,11 +149,15 @@ export interface FragilityReport {
   seed: number;
   score: number;
   fragility: number;
+  /** Mean chrF of the noisy decodes against the sentence. */
+  chrf: number;
+  /** Mean cosine of the noisy decodes' re-encodings with the sentence's vector (−1 to 1). */
+  cosine: number;
   /** Mean chrF of the noisy decodes against the plain round trip (how much the noise changes the output). */
   stability: number;
-  roundTrip: { decoded: string; chrf: number };
-  /** Per noise level: mean chrF against the sentence and against the round trip, and one noisy decode. */
-  levels: { noise: number; score: number; stability: number; example: string }[];
+  roundTrip: { decoded: string; bleu: number; chrf: number; cosine: number };
+  /** Per noise level α: mean BLEU (`score`), chrF, cosine and stability, and one noisy decode. */
+  levels: { noise: number; score: number; chrf: number; cosine: number; stability: number; example: string }[];
 }
 
 /** The whole bridge. Every method validates its input in the main process. */

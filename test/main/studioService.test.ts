@@ -193,9 +193,9 @@ describe('embeddings, similar concepts and fidelity', () => {
     const r = await t.service.conceptFragility(req);
     const f = await t.service.fidelity({ text: req.text, language: req.language });
     expect(r.seed).toBe(0);
-    expect(r.roundTrip).toEqual({ decoded: f.decoded, chrf: f.chrf });
+    expect(r.roundTrip).toMatchObject({ decoded: f.decoded, chrf: f.chrf });
     expect(r.levels.map((l) => l.noise)).toEqual([0, 0.5]);
-    expect(r.levels[0]).toMatchObject({ score: f.chrf, stability: 100, example: f.decoded });
+    expect(r.levels[0]).toMatchObject({ score: r.roundTrip.bleu, chrf: f.chrf, cosine: r.roundTrip.cosine, stability: 100, example: f.decoded });
     expect(r.fragility).toBeCloseTo(100 - r.score, 10);
     expect(await t.service.conceptFragility(req)).toEqual(r);
     await expect(t.service.conceptFragility({ ...req, language: 'kor_Hang' })).rejects.toMatchObject({ code: 'UNSUPPORTED_LANGUAGE' });

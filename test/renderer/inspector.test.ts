@@ -21,15 +21,18 @@ describe('inspector: fragility', () => {
   it('explains the score and asks nothing until the button is pressed; then shows the score and each level', async () => {
     const { api, inspector, section, button } = mount();
     inspector.show(attrs('c1'), 'The sea was calm.');
-    expect(section().textContent).toMatch(/noise is added to the vector, it is decoded again.*chrF.*several decodes/);
+    expect(section().textContent).toMatch(/mixed with more and more noise, decoded again.*BLEU, 0–100.*cosine.*several decodes/);
     expect(api.fragilityRequests).toEqual([]);
     button()!.click();
     expect(section().textContent).toContain('Measuring fragility…');
     await tick();
     expect(api.fragilityRequests).toEqual([{ text: 'The sea was calm.', language: 'eng_Latn' }]);
-    expect(section().querySelector('.fragility-score')!.textContent).toBe('58.8 / 100 — somewhat fragile');
+    expect(section().querySelector('.fragility-score')!.textContent).toBe('41.6 / 100 BLEU — somewhat fragile');
     const rows = [...section().querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent));
-    expect(rows.map((r) => r.slice(0, 2))).toEqual([['10%', '85.0'], ['20%', '70.0'], ['30%', '55.0'], ['50%', '25.0']]);
+    expect(rows.map((r) => r.slice(0, 4))).toEqual([
+      ['0.10', '88.0', '90.0', '0.900'], ['0.30', '64.0', '70.0', '0.700'], ['0.50', '40.0', '50.0', '0.500'], ['0.70', '16.0', '30.0', '0.300'], ['0.90', '0.0', '10.0', '0.100'],
+    ]);
+    expect(section().textContent).toContain('Under noise: chrF 50.0, cosine 0.500, stability 45.0. Plain round trip: BLEU 100.0, chrF 100.0. Seed 0.');
     expect(button()!.textContent).toBe('Measure again');
   });
 

@@ -1,26 +1,33 @@
 /**
- * Fragility of a sentence in the concept space (LCM paper, "fragility of
- * SONAR space"; docs/variants.md): how much of the sentence survives when its
- * embedding is perturbed. Encode the sentence, add Gaussian noise of a given
- * relative scale to the vector, decode, and score the decoded text against the
- * original; the score is the mean over noise levels and samples.
+ * Fragility of a sentence in the concept space (LCM paper §2.5.1, "fragility
+ * of SONAR space"; docs/variants.md): how much of the sentence survives when
+ * its embedding is perturbed. The paper's definition:
  *
- * Choices (stated in docs/variants.md):
- * - noise: x̃ = x + α·(‖x‖/√E)·ε, ε ~ N(0, I) from the seeded RNG (levels
- *   outer, samples inner, dimensions in order), so α is the expected noise norm
- *   relative to ‖x‖;
- * - similarity: sentence chrF (0–100) of the decoded text against the original,
- *   the app's round-trip metric (the paper reports auto-encoding BLEU and an
- *   external-encoder cosine; chrF is the sentence-level text metric the engine
- *   already has and is stable on short sentences);
- * - score = mean chrF over every (level, sample); a HIGH score is a robust
- *   sentence, a low one a fragile one. `fragility` = 100 − score.
+ *   fragility(w) = −E_{α ~ U[0,1], ε ~ N(0, I)} [score(w, w_{α,ε})],
+ *   x_{α,ε} = denormalize(√(1 − α)·normalize(x) + √α·ε),  w_{α,ε} = decode(x_{α,ε}),
+ *
+ * x = encode(w), the normalizer being the pack's (the LCM's robust scaler), so
+ * α = 0 is the plain round trip and α = 1 is pure noise in the normalized
+ * space. Each decode is scored three ways against the sentence:
+ * - `bleu`: sentence BLEU (sacreBLEU `sentence_bleu` defaults), the paper's
+ *   auto-encoding BLEU; the headline `score` is its mean and
+ *   `fragility` = 100 − score;
+ * - `chrf`: sentence chrF (the app's round-trip metric, steadier on short
+ *   sentences);
+ * - `cosine`: cosine of the decode's re-encoding with the sentence's vector.
+ *   The paper re-encodes with an external encoder; a pack has only its own,
+ *   so this measures agreement within the pack's space (stated in the docs).
+ * The expectation over α is taken on fixed levels: by default the midpoints
+ * of five equal strata of [0, 1] (0.1, 0.3 … 0.9), `samples` draws of ε each
+ * (levels outer, samples inner, dimensions in order, one seeded RNG).
  */
+import { cosine } from '../tensor.ts';
 import { createRng, type Rng } from '../rng.ts';
+import { sentenceBleu } from './bleu.ts';
 import { sentenceChrf } from './chrf.ts';
 
 export interface FragilityOptions {
-  /** Relative noise scales α (default [0.1, 0.2, 0.3, 0.5]); each from 0 to 10. */
+  /** Noise levels α in [0, 1] (default: the midpoints 0.1, 0.3, 0.5, 0.7, 0.9 of U[0, 1]). */
   noiseLevels?: readonly number[];
   /** Noisy copies per level (default 2; 1–32). */
   samples?: number;
@@ -29,95 +36,111 @@ export interface FragilityOptions {
   signal?: AbortSignal;
 }
 
-export interface FragilitySample {
-  decoded: string;
-  /** chrF of `decoded` against the original sentence. */
+export interface FragilityScores {
+  /** Sentence BLEU of the decode against the sentence (0–100): the paper's auto-encoding score. */
+  bleu: number;
+  /** Sentence chrF of the decode against the sentence (0–100). */
   chrf: number;
-  /** chrF of `decoded` against the plain (noise-free) round trip: 100 when the noise changed nothing. */
+  /** Cosine of the decode's re-encoding (the pack's encoder) with the sentence's vector; 0 for an empty decode. */
+  cosine: number;
+  /** chrF of the decode against the plain (noise-free) round trip: 100 when the noise changed nothing. */
   stability: number;
 }
 
-export interface FragilityLevel {
+export interface FragilitySample extends FragilityScores {
+  decoded: string;
+}
+
+export interface FragilityLevel extends FragilityScores {
+  /** α. */
   noise: number;
-  /** Mean chrF of the level's samples. */
-  score: number;
-  /** Mean stability of the level's samples. */
-  stability: number;
   samples: FragilitySample[];
 }
 
-export interface FragilityResult {
+export interface FragilityResult extends FragilityScores {
   text: string;
   lang: string;
   seed: number;
-  /** The plain round trip (no noise) and its chrF. */
+  /** The plain round trip (no noise) and its scores. */
   roundTrip: FragilitySample;
   levels: FragilityLevel[];
-  /** Mean round-trip chrF over every level and sample (0–100; higher = more robust). */
+  /** Mean BLEU over every level and sample (0–100; higher = more robust). Equal to `bleu`. */
   score: number;
-  /** 100 − score: higher = more fragile. */
+  /** 100 − score: the paper's fragility, shifted to 0–100 (higher = more fragile). */
   fragility: number;
-  /**
-   * Mean chrF of the noisy decodes against the plain round trip (0–100): how
-   * much the noise changes the decoder's output, whatever the round trip keeps
-   * of the sentence (useful where the plain round trip is already poor).
-   */
-  stability: number;
 }
 
-/** The two engine operations fragility needs. */
+/** The engine operations fragility needs. */
 export interface FragilityIo {
   encode(texts: readonly string[], lang: string, signal?: AbortSignal): Promise<Float32Array[]>;
   decode(vectors: readonly Float32Array[], lang: string, options?: { signal?: AbortSignal }): Promise<{ text: string }[]>;
+  /** The pack's normalizer (raw ↔ normalized space), one vector at a time. */
+  normalize(x: Float32Array): Float32Array;
+  denormalize(y: Float32Array): Float32Array;
 }
 
-export const DEFAULT_NOISE_LEVELS = [0.1, 0.2, 0.3, 0.5] as const;
+export const DEFAULT_NOISE_LEVELS = [0.1, 0.3, 0.5, 0.7, 0.9] as const;
 export const DEFAULT_SAMPLES = 2;
 
-/** Sentence chrF, with an empty reference (a round trip that decoded to nothing) scored 100 if the hypothesis is empty too, else 0. */
-export function similarity(hypothesis: string, reference: string): number {
+/** Scores `hypothesis` against `reference` with `metric`; an empty reference scores 100 against an empty hypothesis, else 0. */
+function textScore(metric: (h: string, r: string) => number, hypothesis: string, reference: string): number {
   if (reference.trim() === '') return hypothesis.trim() === '' ? 100 : 0;
-  return sentenceChrf(hypothesis, reference);
+  return metric(hypothesis, reference);
 }
+
+export const similarity = (hypothesis: string, reference: string): number => textScore(sentenceChrf, hypothesis, reference);
+const bleuOf = (hypothesis: string, reference: string): number => textScore((h, r) => sentenceBleu(h, r).score, hypothesis, reference);
 
 /** Checks the options; the messages name the option and the allowed range. */
 export function fragilityPlan(options: FragilityOptions): { noiseLevels: number[]; samples: number } {
   const noiseLevels = [...(options.noiseLevels ?? DEFAULT_NOISE_LEVELS)];
-  if (noiseLevels.length === 0 || noiseLevels.length > 16) throw new RangeError(`noiseLevels must list 1 to 16 noise scales, got ${noiseLevels.length}.`);
+  if (noiseLevels.length === 0 || noiseLevels.length > 16) throw new RangeError(`noiseLevels must list 1 to 16 noise levels, got ${noiseLevels.length}.`);
   for (const a of noiseLevels) {
-    if (typeof a !== 'number' || !Number.isFinite(a) || a < 0 || a > 10) throw new RangeError(`each noise level must be a number from 0 to 10 (relative to the vector's norm), got ${String(a)}.`);
+    if (typeof a !== 'number' || !Number.isFinite(a) || a < 0 || a > 1) throw new RangeError(`each noise level α must be a number from 0 (no noise) to 1 (pure noise), got ${String(a)}.`);
   }
   const samples = options.samples ?? DEFAULT_SAMPLES;
   if (!Number.isInteger(samples) || samples < 1 || samples > 32) throw new RangeError(`samples must be an integer from 1 to 32, got ${String(samples)}.`);
   return { noiseLevels, samples };
 }
 
-/** x + α·(‖x‖/√E)·ε, ε drawn from `rng` (one normal per dimension, in order). */
-export function perturb(x: Float32Array, noise: number, rng: Rng): Float32Array {
-  let norm = 0;
-  for (let e = 0; e < x.length; e++) norm += x[e]! * x[e]!;
-  const scale = noise * Math.sqrt(norm / x.length);
-  const out = new Float32Array(x.length);
-  for (let e = 0; e < x.length; e++) out[e] = x[e]! + scale * rng.normal();
+/** √(1 − α)·z + √α·ε for a normalized vector z, ε drawn from `rng` (one normal per dimension, in order); float32 like the engine. */
+export function perturbNormalized(z: Float32Array, alpha: number, rng: Rng): Float32Array {
+  const keep = Math.sqrt(1 - alpha);
+  const noise = Math.sqrt(alpha);
+  const out = new Float32Array(z.length);
+  for (let e = 0; e < z.length; e++) out[e] = Math.fround(keep * z[e]!) + Math.fround(noise * rng.normal());
   return out;
 }
 
-/** Encodes `text`, decodes it plain and under every (level, sample) of noise in one batch, and scores each. */
+function mean(xs: readonly FragilityScores[]): FragilityScores {
+  const sum = (key: keyof FragilityScores) => xs.reduce((t, s) => t + s[key], 0) / xs.length;
+  return { bleu: sum('bleu'), chrf: sum('chrf'), cosine: sum('cosine'), stability: sum('stability') };
+}
+
+/**
+ * Encodes `text`, decodes it plain and under every (level, sample) of noise in
+ * one batch, re-encodes the decodes (one batch) and scores each.
+ */
 export async function computeFragility(io: FragilityIo, text: string, lang: string, options: FragilityOptions): Promise<FragilityResult> {
   const { noiseLevels, samples } = fragilityPlan(options);
   const [x] = await io.encode([text], lang, options.signal);
+  const z = io.normalize(x!);
   const rng = createRng(options.seed);
-  const noisy: Float32Array[] = [x!];
-  for (const a of noiseLevels) for (let s = 0; s < samples; s++) noisy.push(perturb(x!, a, rng));
-  const decoded = await io.decode(noisy, lang, options.signal ? { signal: options.signal } : {});
-  const plain = decoded[0]!.text;
-  const scored = decoded.map((d) => ({ decoded: d.text, chrf: similarity(d.text, text), stability: similarity(d.text, plain) }));
-  const mean = (xs: readonly FragilitySample[], key: 'chrf' | 'stability') => xs.reduce((t, s) => t + s[key], 0) / xs.length;
+  const vectors: Float32Array[] = [x!];
+  for (const a of noiseLevels) for (let s = 0; s < samples; s++) vectors.push(io.denormalize(perturbNormalized(z, a, rng)));
+  const decoded = (await io.decode(vectors, lang, options.signal ? { signal: options.signal } : {})).map((d) => d.text);
+  const nonEmpty = decoded.filter((d) => d.trim() !== '');
+  const reencoded = nonEmpty.length > 0 ? await io.encode([...new Set(nonEmpty)], lang, options.signal) : [];
+  const vectorOf = new Map([...new Set(nonEmpty)].map((d, i) => [d, reencoded[i]!]));
+  const plain = decoded[0]!;
+  const scored: FragilitySample[] = decoded.map((d) => {
+    const v = vectorOf.get(d);
+    return { decoded: d, bleu: bleuOf(d, text), chrf: similarity(d, text), cosine: v ? cosine(v, x!) : 0, stability: similarity(d, plain) };
+  });
   const levels = noiseLevels.map((noise, i) => {
     const own = scored.slice(1 + i * samples, 1 + (i + 1) * samples);
-    return { noise, score: mean(own, 'chrf'), stability: mean(own, 'stability'), samples: own };
+    return { noise, ...mean(own), samples: own };
   });
-  const all = scored.slice(1);
-  const score = mean(all, 'chrf');
-  return { text, lang, seed: options.seed, roundTrip: scored[0]!, levels, score, fragility: 100 - score, stability: mean(all, 'stability') };
+  const all = mean(scored.slice(1));
+  return { text, lang, seed: options.seed, roundTrip: scored[0]!, levels, ...all, score: all.bleu, fragility: 100 - all.bleu };
 }

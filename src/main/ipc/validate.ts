@@ -164,7 +164,7 @@ export const VALIDATORS: { [M in RequestMethod]: Check<Payload<M>> } = {
   searchText: obj({ query: str({ max: LIMITS.query, min: 1 }) }, { documentId: id, language, limit: int(1, 1000) }),
   searchSimilar: similar,
   fidelity: obj({ text: str({ max: LIMITS.fidelityText, min: 1 }), language }),
-  conceptFragility: obj({ text: str({ max: LIMITS.fidelityText, min: 1 }), language }, { seed, noiseLevels: arr(num(0, 10), 16), samples: int(1, 32) }),
+  conceptFragility: obj({ text: str({ max: LIMITS.fidelityText, min: 1 }), language }, { seed, noiseLevels: arr(num(0, 1), 16), samples: int(1, 32) }),
   startJob: jobRequest,
   cancelJob: obj({ jobId: id }),
   exportDocument: obj({ id, format: oneOf(['markdown', 'text', 'json'] as const satisfies readonly ExportFormat[]) }),

@@ -445,9 +445,11 @@ export class StudioService implements StudioApi {
       ...(req.noiseLevels ? { noiseLevels: req.noiseLevels } : {}), ...(req.samples ? { samples: req.samples } : {}),
     });
     return {
-      text: r.text, language: r.lang, seed: r.seed, score: r.score, fragility: r.fragility, stability: r.stability,
-      roundTrip: { decoded: r.roundTrip.decoded, chrf: r.roundTrip.chrf },
-      levels: r.levels.map((l) => ({ noise: l.noise, score: l.score, stability: l.stability, example: l.samples[0]?.decoded ?? '' })),
+      text: r.text, language: r.lang, seed: r.seed, score: r.score, fragility: r.fragility, chrf: r.chrf, cosine: r.cosine, stability: r.stability,
+      roundTrip: { decoded: r.roundTrip.decoded, bleu: r.roundTrip.bleu, chrf: r.roundTrip.chrf, cosine: r.roundTrip.cosine },
+      levels: r.levels.map((l) => ({
+        noise: l.noise, score: l.bleu, chrf: l.chrf, cosine: l.cosine, stability: l.stability, example: l.samples[0]?.decoded ?? '',
+      })),
     };
   }
 

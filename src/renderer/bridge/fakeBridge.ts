@@ -35,7 +35,7 @@ export class FakeBridge implements ConceptStudioApi {
   readonly cancelled: string[] = [];
   /** conceptFragility requests, for tests. */
   readonly fragilityRequests: { text: string; language: string; seed?: number; noiseLevels?: number[]; samples?: number }[] = [];
-  settings: Settings = { pack: null, provider: 'cpu', sampling: null, seed: null, theme: 'system', defaultLanguage: 'eng_Latn' };
+  settings: Settings = { pack: null, provider: 'cpu', sampling: null, quantSampling: null, seed: null, theme: 'system', defaultLanguage: 'eng_Latn' };
   private readonly listeners = new Set<(e: JobEvent) => void>();
   private counter = 0;
   private readonly now: () => number;
@@ -52,7 +52,7 @@ export class FakeBridge implements ConceptStudioApi {
   async appInfo(): Promise<AppInfo> {
     return {
       version: '0.0.0-fake', providers: ['cpu'], provider: 'cpu', host: 'web',
-      pack: { name: 'fake', version: '0', languages: this.options.packLanguages ?? ['eng_Latn', 'fra_Latn', 'zho_Hans', 'arb_Arab'], embeddingDim: 32, architecture: 'two-tower-diffusion', trainSteps: 100, sampling: { inferenceSteps: 40, guidanceScale: 3, spacing: 'trailing' } },
+      pack: { name: 'fake', version: '0', languages: this.options.packLanguages ?? ['eng_Latn', 'fra_Latn', 'zho_Hans', 'arb_Arab'], embeddingDim: 32, architecture: 'two-tower-diffusion', trainSteps: 100, sampling: { inferenceSteps: 40, guidanceScale: 3, spacing: 'trailing' }, quantSampling: null, codebookSize: null },
     };
   }
 
@@ -230,13 +230,18 @@ export class FakeBridge implements ConceptStudioApi {
     return { text: req.text, decoded: req.text.toLowerCase(), chrf: req.text === req.text.toLowerCase() ? 100 : 87.5 };
   }
 
-  /** A stand-in fragility: the score falls with the noise level (the real one decodes noisy vectors). */
+  /** A stand-in fragility: the scores fall with the noise level (the real one decodes noisy vectors). */
   async conceptFragility(req: { text: string; language: string; seed?: number; noiseLevels?: number[]; samples?: number }): Promise<FragilityReport> {
     this.fragilityRequests.push(clone(req));
-    const levels = (req.noiseLevels ?? [0.1, 0.2, 0.3, 0.5]).map((noise) => ({ noise, score: Math.max(0, 100 - 150 * noise), stability: Math.max(0, 100 - 120 * noise), example: req.text.slice(0, Math.max(1, Math.round(req.text.length * (1 - noise)))) }));
-    const score = levels.reduce((t, l) => t + l.score, 0) / levels.length;
-    const stability = levels.reduce((t, l) => t + l.stability, 0) / levels.length;
-    return { text: req.text, language: req.language, seed: req.seed ?? 0, score, fragility: 100 - score, stability, roundTrip: { decoded: req.text, chrf: 100 }, levels };
+    const levels = (req.noiseLevels ?? [0.1, 0.3, 0.5, 0.7, 0.9]).map((noise) => ({
+      noise, score: Math.max(0, 100 - 120 * noise), chrf: Math.max(0, 100 - 100 * noise), cosine: 1 - noise, stability: Math.max(0, 100 - 110 * noise),
+      example: req.text.slice(0, Math.max(1, Math.round(req.text.length * (1 - noise)))),
+    }));
+    const avg = (key: 'score' | 'chrf' | 'cosine' | 'stability') => levels.reduce((t, l) => t + l[key], 0) / levels.length;
+    return {
+      text: req.text, language: req.language, seed: req.seed ?? 0, score: avg('score'), fragility: 100 - avg('score'), chrf: avg('chrf'), cosine: avg('cosine'),
+      stability: avg('stability'), roundTrip: { decoded: req.text, bleu: 100, chrf: 100, cosine: 1 }, levels,
+    };
   }
 
   async startJob(req: JobRequest & JobOptions): Promise<{ jobId: string }> {

@@ -114,7 +114,7 @@ export class Inspector {
       return;
     }
     replace(this.fragility,
-      h('p', { class: 'muted fragility-help' }, 'How well this sentence survives small changes to its concept vector: noise is added to the vector, it is decoded again, and each result is compared with the sentence (chrF, 0–100). Low scores mark fragile sentences, ones the model may garble when it writes near them. It takes several decodes.'),
+      h('p', { class: 'muted fragility-help' }, 'How well this sentence survives changes to its concept vector (the LCM paper\'s fragility): the vector is mixed with more and more noise, decoded again, and each result is compared with the sentence (BLEU, 0–100; also chrF, and the cosine of the result\'s own vector). Low scores mark fragile sentences, ones the model may garble when it writes near them. It takes several decodes.'),
       h('button', { type: 'button', class: 'small fragility-measure', disabled: this.text.trim() === '', onclick: () => void this.measureFragility() }, 'Measure fragility'));
   }
 
@@ -136,15 +136,19 @@ export class Inspector {
   }
 
   private renderFragility(r: FragilityReport): void {
-    const verdict = r.score >= 60 ? 'robust' : r.score >= 30 ? 'somewhat fragile' : 'fragile';
+    // Verdict bands on BLEU (docs/variants.md): sentence BLEU is stricter than chrF, so the bands sit lower.
+    const verdict = r.score >= 50 ? 'robust' : r.score >= 20 ? 'somewhat fragile' : 'fragile';
     replace(this.fragility,
-      h('p', { class: 'fragility-score' }, h('strong', {}, `${r.score.toFixed(1)} / 100`), ` — ${verdict}`),
-      h('p', { class: 'muted' }, `Plain round trip: chrF ${r.roundTrip.chrf.toFixed(1)}. Stability under noise: ${r.stability.toFixed(1)}. Seed ${r.seed}.`),
+      h('p', { class: 'fragility-score' }, h('strong', {}, `${r.score.toFixed(1)} / 100`), ` BLEU — ${verdict}`),
+      h('p', { class: 'muted' }, `Under noise: chrF ${r.chrf.toFixed(1)}, cosine ${r.cosine.toFixed(3)}, stability ${r.stability.toFixed(1)}. `
+        + `Plain round trip: BLEU ${r.roundTrip.bleu.toFixed(1)}, chrF ${r.roundTrip.chrf.toFixed(1)}. Seed ${r.seed}.`),
       h('table', { class: 'fragility-levels' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Noise'), h('th', {}, 'chrF'), h('th', {}, 'Example'))),
+        h('thead', {}, h('tr', {}, h('th', {}, 'Noise α'), h('th', {}, 'BLEU'), h('th', {}, 'chrF'), h('th', {}, 'Cosine'), h('th', {}, 'Example'))),
         h('tbody', {}, ...r.levels.map((l) => h('tr', {},
-          h('td', {}, `${Math.round(l.noise * 100)}%`),
+          h('td', {}, l.noise.toFixed(2)),
           h('td', {}, l.score.toFixed(1)),
+          h('td', {}, l.chrf.toFixed(1)),
+          h('td', {}, l.cosine.toFixed(3)),
           h('td', { lang: bcp47(r.language), dir: directionOf(r.language, l.example) }, l.example))))),
       h('button', { type: 'button', class: 'small fragility-measure', onclick: () => void this.measureFragility() }, 'Measure again'));
   }
