@@ -3,8 +3,9 @@
     /usr/bin/python3 recipe/run.py <stage> [options]
 
 Stages, in order: data, tokenizer, sonar, embed, normalizer, lcm, finetune,
+sonar-quant (Quant-LCM runs only: the decoder fine-tuned on quantized vectors),
 export, evaluate; ``all`` runs tokenizer … evaluate (``--with-data`` puts
-``data`` first). Training stages resume from ``$CS_WORK/runs/<stage>/last.pt``:
+``data`` first; it skips sonar-quant unless the LCM run is a Quant-LCM). Training stages resume from ``$CS_WORK/runs/<stage>/last.pt``:
 rerun the same command after a stop. ``CS_WORK`` defaults to
 ``~/.cache/concept-studio``; ``--work DIR`` overrides it.
 
@@ -26,7 +27,7 @@ sys.path.insert(0, HERE)
 # (docs/recipe.md, "Compute"). Must be set before torch loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-STAGES = ["data", "tokenizer", "sonar", "embed", "normalizer", "lcm", "finetune", "export", "evaluate"]
+STAGES = ["data", "tokenizer", "sonar", "embed", "normalizer", "lcm", "finetune", "sonar-quant", "export", "evaluate"]
 
 
 def parser() -> argparse.ArgumentParser:

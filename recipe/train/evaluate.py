@@ -28,6 +28,7 @@ import torch
 
 from lcmref import ddim
 from lcmref.generate import generate
+from lcmref.quant_lcm import QuantLCM
 from lcmref.rng import Rng
 from lcmref.two_tower import SonarNormalizer
 
@@ -35,6 +36,7 @@ from . import embed as embed_stage
 from . import export as export_stage
 from . import lcm as lcm_stage
 from . import sonar as sonar_stage
+from . import sonar_quant as sonar_quant_stage
 from . import tokenizer as tokstage
 from .common import Work, atomic_write_text, log, read_jsonl, word_count, write_json
 from .decode import decode_vectors
@@ -93,6 +95,9 @@ def _lcm_suites(work: Work, cfg: EvaluateConfig, device: torch.device) -> Dict[s
     center, scale, _ = lcm_stage.load_normalizer(work)
     norm = SonarNormalizer(torch.from_numpy(center), torch.from_numpy(scale))
     _, decoder, scfg, _ = sonar_stage.load_trained(work)
+    quant_decoder = sonar_quant_stage.pack_decoder(work) if isinstance(model, QuantLCM) else None
+    if quant_decoder is not None:  # decode as the exported quant pack does (train/export.py)
+        decoder = quant_decoder[0]
     decoder.to(device)
     tok, _ = tokstage.load(work)
     spec = embed_stage.specials(work)

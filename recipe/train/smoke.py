@@ -18,6 +18,9 @@
 6. The training forwards (train/forward.py) equal the lcmref forms.
 7. The TypeScript engine loads the exported pack and generates from it:
    ``node bin/lcm.mjs packs --pack DIR`` and ``… continue --pack DIR --seed 7 --count 2``.
+8. The fragility-weighted loss's pieces (``_check_fragility``).
+9. The Quant-LCM path (``_check_quant_path``): lcm + finetune as quant-discrete, ``sonar-quant`` (skipped for
+   the Two-Tower run, run for the quant one), export with that decoder, the TypeScript engine on the pack.
 """
 import argparse
 import glob
@@ -201,6 +204,38 @@ def _check_fragility(work: Work) -> Tuple[str, bool, str]:
     return ("fragility: paper noise, sigmoid weight, cached scores", ok, f"α=0 max |Δ| {keep:.1e}; f {np.round(f, 1).tolist()}")
 
 
+def _check_quant_path(base: argparse.Namespace, root: str, main_work: str) -> List[Tuple[str, bool, str]]:
+    """The Quant-LCM path in a copy of the SONAR-side runs: lcm + finetune as quant-discrete, then sonar-quant as
+    ``all`` runs it (it applies to a quant run), export (the pack ships that decoder) and the TS engine on it."""
+    from . import sonar_quant
+
+    work_dir = os.path.join(root, "quant")
+    os.makedirs(os.path.join(work_dir, "runs"), exist_ok=True)
+    os.symlink(os.path.join(main_work, "data"), os.path.join(work_dir, "data"))
+    for s in ("tokenizer", "sonar", "embed", "normalizer"):
+        shutil.copytree(os.path.join(main_work, "runs", s), os.path.join(work_dir, "runs", s))
+    skipped = stages.run_stage("sonar-quant", _args(base, main_work)) is None  # the main run is a Two-Tower
+    q = _args(base, work_dir, set=["lcm.architecture=quant-discrete"])
+    for stage in ("lcm", "finetune", "sonar-quant"):
+        stages.run_stage(stage, q)
+    applies = sonar_quant.applies(Work(work_dir))
+    pack = os.path.join(root, "pack-quant")
+    stages.run_stage("export", _args(base, work_dir, out=pack, name="smoke-quant"))
+    with open(os.path.join(pack, "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    decoder_note = manifest["provenance"].get("decoder", "")
+    rc1, out1 = _node(["packs", "--pack", pack])
+    rc2, out2 = _node(["continue", "--pack", pack, "--seed", "7", "--count", "2", "--temperature", "0"], "Hello there.\n")
+    return [
+        ("sonar-quant: skipped in `all` for a Two-Tower run, runs for a quant-discrete one", skipped and applies, ""),
+        ("export ships the quantized-input decoder in the quant pack",
+         manifest["lcm"]["architecture"] == "quant-discrete" and "sonar-quant" in decoder_note, decoder_note),
+        ("node bin/lcm.mjs packs / continue --temperature 0 on the quant pack",
+         rc1 == 0 and out1.startswith("ok") and rc2 == 0, (out1.splitlines()[0] if out1 else "") + " | "
+         + out2.replace("\n", " | ")[:200]),
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     results: List[Tuple[str, bool, str]] = []
@@ -245,6 +280,7 @@ def run(args: argparse.Namespace) -> int:
         rc, out = _node(["continue", "--pack", pack, "--seed", "7", "--count", "2"], "Hello there.\n")
         results.append(("echo 'Hello there.' | node bin/lcm.mjs continue --pack <pack> --seed 7 --count 2", rc == 0,
                         out.replace("\n", " | ")[:300]))
+        results.extend(_check_quant_path(args, root, main_work))
     except BaseException as e:  # noqa: BLE001 - report, then fail
         results.append(("pipeline", False, f"{type(e).__name__}: {e}"))
         import traceback

@@ -1,25 +1,27 @@
-"""Step ``sonar-quant``: fine-tune the SONAR decoder on RVQ-quantized sentence vectors (LCM paper §2.3.4:
+"""Stage ``sonar-quant``: fine-tune the SONAR decoder on RVQ-quantized sentence vectors (LCM paper §2.3.4:
 the Quant-LCM's decoder is fine-tuned on quantized inputs, since a sum of L centroids is not the vector the
 decoder was trained on). docs/variants.md.
 
-    cd recipe && /usr/bin/python3 -m train.sonar_quant --work W [--smoke] [--steps N] [--fresh]
-    cd recipe && /usr/bin/python3 -m train.sonar_quant --work W --into PACK_DIR   # put the decoder in a pack
+    /usr/bin/python3 recipe/run.py sonar-quant [--smoke --work W] [--steps N] [--fresh]   # the stage
+    cd recipe && /usr/bin/python3 -m train.sonar_quant --work W --into PACK_DIR   # put it in an exported pack
 
 Needs ``runs/sonar`` (the towers), ``runs/normalizer`` and ``runs/lcm/codebooks.pt`` (a Quant-LCM ``lcm`` run
-fits them). The sonar stage's batches (translation, auto-encoding, denoising), with the decoder reading
-denormalize(RVQ(normalize(encoder(x)))) instead of the encoder's vector; cross-entropy as the sonar stage. The
-encoder is frozen, and so is the token embedding it shares with the decoder (the concept space, the embed
-shards and the codebooks must not move); the decoder's layers learn. Writes ``runs/sonar-quant/{best,last}.pt``
-(the whole autoencoder, as ``runs/sonar``; ``best.pt`` by the held-out round-trip chrF through the quantizer,
-``qrt_<lang>``) and, with ``--into``, re-exports ``decoder.onnx`` of an exported
-pack (``recipe/run.py export``) from the fine-tuned decoder and updates its manifest's size and hash.
+fits them). ``recipe/run.py all`` runs it after ``finetune`` when the LCM run is a Quant-LCM and skips it
+otherwise; ``export`` then ships this decoder in the quant pack (``pack_decoder``), and ``evaluate`` decodes the
+LCM's outputs with it. The sonar stage's batches (translation, auto-encoding, denoising), with the decoder
+reading denormalize(RVQ(normalize(encoder(x)))) instead of the encoder's vector; cross-entropy as the sonar
+stage. The encoder is frozen, and so is the token embedding it shares with the decoder (the concept space, the
+embed shards and the codebooks must not move); the decoder's layers learn. Writes
+``runs/sonar-quant/{best,last}.pt`` (the whole autoencoder, as ``runs/sonar``; ``best.pt`` by the held-out
+round-trip chrF through the quantizer, ``qrt_<lang>``). ``--into`` re-exports ``decoder.onnx`` of a pack
+exported before this stage ran and updates its manifest's size and hash.
 """
 import argparse
 import dataclasses
 import json
 import os
 import sys
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -39,8 +41,8 @@ from .streams import pad_rows  # noqa: E402
 
 STAGE = "sonar-quant"
 DEFAULTS: Dict[str, Any] = {"steps": 2000, "lr": 1e-4, "lr_schedule": "cosine", "warmup": 100, "eval_every": 500}
-SMOKE: Dict[str, Any] = {"steps": 20, "warmup": 5, "eval_every": 10, "eval_sentences": 8, "eval_translate": 4,
-                         "log_every": 10, "batch_tokens": 1024, "pool_size": 300}
+SMOKE: Dict[str, Any] = {"steps": 12, "warmup": 3, "eval_every": 12, "eval_sentences": 6, "eval_translate": 2,
+                         "log_every": 6, "batch_tokens": 1024, "pool_size": 300}
 
 
 def load_rvq(work: Work) -> Tuple[ResidualVQ, SonarNormalizer]:
@@ -114,23 +116,54 @@ class QuantDecoderTask(SonarTask):
         return out
 
 
-def train(work: Work, args: argparse.Namespace) -> Dict[str, Any]:
+def applies(work: Work) -> bool:
+    """True when the LCM run is a Quant-LCM (its config names a quant architecture and its codebooks exist)."""
+    from .lcm import QUANT_VARIANTS
+
+    for stage in ("finetune", "lcm"):
+        path = os.path.join(work.runs, stage, "config.json")
+        if os.path.exists(path):
+            return read_json(path).get("architecture") in QUANT_VARIANTS and os.path.exists(
+                os.path.join(work.runs, "lcm", "codebooks.pt"))
+    return False
+
+
+def train(work: Work, pairs: Sequence[str], *, smoke: bool, steps: Optional[int], fresh: bool, device: torch.device,
+          opts: Optional[RunOptions] = None) -> Dict[str, Any]:
+    """Defaults (then the smoke preset, ``steps`` and the ``--set`` pairs) on top of the sonar run's own config."""
     base = os.path.join(work.runs, "sonar", "best.pt")
     if not os.path.exists(base):
         base = work.require_stage("sonar", "last.pt")
     init, saved = load_weights(base)
     names = {f.name for f in dataclasses.fields(SonarTrainConfig)}
     cfg = SonarTrainConfig(**{k: v for k, v in saved.items() if k in names})
-    cfg = dataclasses.replace(cfg, **{**DEFAULTS, **(SMOKE if args.smoke else {})})
-    if args.steps:
-        cfg = dataclasses.replace(cfg, steps=args.steps)
-    cfg = apply_overrides(cfg, args.set)
+    cfg = dataclasses.replace(cfg, **{**DEFAULTS, **(SMOKE if smoke else {})})
+    if steps:
+        cfg = dataclasses.replace(cfg, steps=steps)
+    cfg = apply_overrides(cfg, list(pairs))
     run_dir = work.run_dir(STAGE)
-    prepare_run_dir(run_dir, args.fresh)
-    device = torch.device("cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
-    log(f"== {STAGE} (work {work.root}; from {base})")
+    prepare_run_dir(run_dir, fresh)
+    log(f"[{STAGE}] from {base}")
     task = QuantDecoderTask(work, cfg, device, init)
-    return Trainer(task, cfg, run_dir, device, RunOptions(fresh=args.fresh)).run()
+    return Trainer(task, cfg, run_dir, device, opts or RunOptions(fresh=fresh)).run()
+
+
+def pack_decoder(work: Work) -> Optional[Tuple[nn.Module, Dict[str, Any]]]:
+    """The decoder a quant pack ships: this stage's (``best.pt``, else ``last.pt``) in eval mode on the CPU, and
+    its checkpoint info; None when the stage has not run."""
+    for which in ("best.pt", "last.pt"):
+        path = os.path.join(work.runs, STAGE, which)
+        if os.path.exists(path):
+            from . import tokenizer as tokstage
+
+            ck = torch.load(path, map_location="cpu")
+            names = {f.name for f in dataclasses.fields(SonarTrainConfig)}
+            cfg = SonarTrainConfig(**{k: v for k, v in ck["config"].items() if k in names})
+            net = SonarAutoencoder(cfg, int(tokstage.load(work)[1]["vocabSize"]))
+            net.load_state_dict(ck["model"])
+            net.eval()
+            return net.decoder, {"checkpoint": path, "step": int(ck["step"])}
+    return None
 
 
 def into_pack(work: Work, pack_dir: str) -> None:
@@ -178,20 +211,12 @@ def into_pack(work: Work, pack_dir: str) -> None:
 def main(argv: List[str] = None) -> int:  # type: ignore[assignment]
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", help="work folder (default $CS_WORK or ~/.cache/concept-studio)")
-    ap.add_argument("--smoke", action="store_true", help="a few steps with small batches (CPU, seconds)")
-    ap.add_argument("--steps", type=int)
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    ap.add_argument("--fresh", action="store_true")
-    ap.add_argument("--cpu", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--into", metavar="PACK_DIR", help="put the fine-tuned decoder into an exported quant pack")
+    ap.add_argument("--into", metavar="PACK_DIR", required=True, help="put the fine-tuned decoder into an exported "
+                    "quant pack (train it with `recipe/run.py sonar-quant`)")
     args = ap.parse_args(argv)
     set_threads(args.threads)
-    work = Work(args.work or default_work())
-    if args.into:
-        into_pack(work, args.into)
-    else:
-        train(work, args)
+    into_pack(Work(args.work or default_work()), args.into)
     return 0
 
 
