@@ -46,6 +46,10 @@ export interface PackInfo {
   sampling: SamplingSettings | null;
   /** T, the diffusion training steps: inference steps can be at most this; null for Base-LCM and Quant-LCM. */
   trainSteps: number | null;
+  /** Quant-LCM sampling defaults of the pack (manifest `lcm.sampling`), for the settings page; null for the other designs. */
+  quantSampling: QuantSamplingSettings | null;
+  /** Units in each of a Quant-LCM pack's codebooks: top-k can be at most this; null for the other designs. */
+  codebookSize: number | null;
   /**
    * The pack's LCM design (manifest `lcm.architecture`): "two-tower-diffusion",
    * "one-tower-diffusion", "base-mse", "quant-discrete" or "quant-continuous" (docs/variants.md).
@@ -60,12 +64,26 @@ export interface SamplingSettings {
   spacing: 'trailing' | 'trailing-exact';
 }
 
+/**
+ * Quant-LCM sampling (docs/variants.md, "Quant-LCM"), applied at every
+ * codebook level: the head's unit scores / temperature, the top k kept,
+ * softmax, one draw.
+ */
+export interface QuantSamplingSettings {
+  /** Softmax temperature, 0 to 100; 0 = greedy (the best unit of each codebook, nothing drawn: the seed does not matter). */
+  temperature: number;
+  /** Sample among the k best units of each codebook; 0 = all units. At most the pack's codebook size (the engine checks). */
+  topK: number;
+}
+
 export interface Settings {
   /** Folder or name of the model pack; null = the default pack. */
   pack: string | null;
   provider: 'cpu' | 'cuda' | 'tensorrt' | 'dml' | 'coreml';
-  /** null = the pack's defaults. */
+  /** Diffusion packs' steps and guidance; null = the pack's defaults. Ignored by Base-LCM and Quant-LCM packs. */
   sampling: Partial<SamplingSettings> | null;
+  /** Quant-LCM packs' temperature and top-k; null (or a field left out) = the pack's defaults. Ignored by the other packs. */
+  quantSampling: Partial<QuantSamplingSettings> | null;
   /** Fixed seed for every job, or null for a fresh seed each time (always reported). */
   seed: number | null;
   theme: 'light' | 'dark' | 'system';
@@ -92,6 +110,8 @@ export interface JobOptions {
   seed?: number;
   language?: string;
   sampling?: Partial<SamplingSettings>;
+  /** Quant-LCM temperature/top-k, over the settings' (field by field); ignored by the other packs. */
+  quantSampling?: Partial<QuantSamplingSettings>;
 }
 
 export type JobKind = JobRequest['kind'];

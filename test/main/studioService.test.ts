@@ -48,14 +48,14 @@ async function sampleDocument(title = 'Lighthouse') {
 describe('app and settings', () => {
   it('appInfo reports the version, the loaded pack, the providers and the host', async () => {
     const info = await t.service.appInfo();
-    expect(info).toMatchObject({ version: '9.9.9-test', host: 'web', provider: 'cpu', pack: { name: 'tiny-fixture', version: '1.0.0', embeddingDim: 32, sampling: { inferenceSteps: 40, guidanceScale: 3, spacing: 'trailing' } } });
+    expect(info).toMatchObject({ version: '9.9.9-test', host: 'web', provider: 'cpu', pack: { name: 'tiny-fixture', version: '1.0.0', embeddingDim: 32, sampling: { inferenceSteps: 40, guidanceScale: 3, spacing: 'trailing' }, quantSampling: null, codebookSize: null } });
     expect(info.providers).toContain('cpu');
     expect('languages' in info.pack && info.pack.languages).toContain('zho_Hans');
   });
 
   it('settings start from the defaults, are saved atomically beside the library, and read back', async () => {
     const s = await t.service.updateSettings({ theme: 'dark', seed: 99, defaultLanguage: 'fra_Latn' });
-    expect(s).toEqual({ pack: null, provider: 'cpu', sampling: { inferenceSteps: 4 }, seed: 99, theme: 'dark', defaultLanguage: 'fra_Latn' });
+    expect(s).toEqual({ pack: null, provider: 'cpu', sampling: { inferenceSteps: 4 }, quantSampling: null, seed: 99, theme: 'dark', defaultLanguage: 'fra_Latn' });
     const file = JSON.parse(readFileSync(join(t.dir, 'settings.json'), 'utf8')) as { format: string; settings: unknown };
     expect(file.format).toBe('concept-studio-settings');
     expect(file.settings).toEqual(s);
@@ -356,7 +356,7 @@ describe('a Quant-LCM pack in the app', () => {
     const q = testStudio({ service: { env: { CONCEPT_STUDIO_PACK: quant } } });
     try {
       const info = await q.service.appInfo();
-      expect(info.pack).toMatchObject({ name: 'tiny-quant-d', architecture: 'quant-discrete', sampling: null, trainSteps: null });
+      expect(info.pack).toMatchObject({ name: 'tiny-quant-d', architecture: 'quant-discrete', sampling: null, trainSteps: null, quantSampling: { temperature: 0.8, topK: 6 }, codebookSize: 16 });
       const doc = await q.service.createDocument({ title: 'Quant', language: 'eng_Latn' });
       await q.service.saveEdits({ documentId: doc.id, edits: [insert('q-1', 'The sea was calm.', null), insert('q-2', 'Sailors trusted it.', 'q-1')] });
       const run = async (seed: number) => {

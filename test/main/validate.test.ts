@@ -34,7 +34,7 @@ function recorder(fail?: Error) {
 const GOOD: { [M in RequestMethod]: unknown } = {
   appInfo: undefined,
   getSettings: undefined,
-  updateSettings: { theme: 'dark', sampling: { inferenceSteps: 20 }, seed: null, pack: null, provider: 'cuda', defaultLanguage: 'fra_Latn' },
+  updateSettings: { theme: 'dark', sampling: { inferenceSteps: 20 }, quantSampling: { temperature: 0.5, topK: 8 }, seed: null, pack: null, provider: 'cuda', defaultLanguage: 'fra_Latn' },
   listDocuments: undefined,
   createDocument: { title: 'Notes', language: 'eng_Latn' },
   renameDocument: { id: ID, title: 'New title' },
@@ -81,7 +81,16 @@ const BAD: { [M in RequestMethod]: [unknown, RegExp][] } = {
     [{ sampling: { guidanceScale: Number.NaN } }, /guidanceScale must be a number from 1 to 100/],
     [{ defaultLanguage: 'en' }, /defaultLanguage must be a FLORES-200 language code.*Did you mean eng_Latn/],
     [{ pack: '' }, /req\.pack must not be empty/],
-    [{ colour: 'x' }, /req\.colour is not a field here \(allowed: pack, provider, sampling, seed, theme, defaultLanguage\)/],
+    [{ quantSampling: { temperature: -0.1 } }, /^updateSettings: req\.quantSampling\.temperature must be a number from 0 to 100, got -0\.1\. 0 is greedy \(the best unit of each codebook\); leave it out for the pack's default\.$/],
+    [{ quantSampling: { temperature: Number.POSITIVE_INFINITY } }, /req\.quantSampling\.temperature must be a number from 0 to 100, got Infinity/],
+    [{ quantSampling: { temperature: 101 } }, /req\.quantSampling\.temperature must be a number from 0 to 100, got 101/],
+    [{ quantSampling: { temperature: '0.5' } }, /req\.quantSampling\.temperature must be a number from 0 to 100, got "0\.5"/],
+    [{ quantSampling: { topK: 2.5 } }, /^updateSettings: req\.quantSampling\.topK must be an integer from 0 to 65536, got 2\.5\. 0 keeps all units; the loaded pack's codebook size is the most that applies\./],
+    [{ quantSampling: { topK: -1 } }, /req\.quantSampling\.topK must be an integer from 0 to 65536, got -1/],
+    [{ quantSampling: { topK: LIMITS.quantTopK + 1 } }, /req\.quantSampling\.topK must be an integer from 0 to 65536, got 65537/],
+    [{ quantSampling: { top_k: 5 } }, /req\.quantSampling\.top_k is not a field here \(allowed: temperature, topK\)/],
+    [{ quantSampling: 0.5 }, /req\.quantSampling must be an object, got 0\.5/],
+    [{ colour: 'x' }, /req\.colour is not a field here \(allowed: pack, provider, sampling, quantSampling, seed, theme, defaultLanguage\)/],
     ['dark', /req must be an object, got "dark"/],
   ],
   listDocuments: [[5, /takes no arguments, got 5/]],
@@ -143,6 +152,9 @@ const BAD: { [M in RequestMethod]: [unknown, RegExp][] } = {
     [{ kind: 'continue', documentId: ID, count: 1 }, /req\.afterConceptId is required/],
     [{ kind: 'expand', documentId: ID, conceptId: ID, count: 2, seed: 1.5 }, /req\.seed must be an integer from 0 to 4294967295/],
     [{ kind: 'regenerate', documentId: ID, conceptId: ID, count: 2, sampling: { spacing: 'leading' } }, /req\.sampling\.spacing must be one of "trailing", "trailing-exact"/],
+    [{ kind: 'regenerate', documentId: ID, conceptId: ID, count: 2, quantSampling: { topK: 1.5 } }, /^startJob: req\.quantSampling\.topK must be an integer from 0 to 65536, got 1\.5\. 0 keeps all units/],
+    [{ kind: 'continue', documentId: ID, afterConceptId: null, count: 1, quantSampling: { temperature: Number.NaN } }, /req\.quantSampling\.temperature must be a number from 0 to 100, got NaN\. 0 is greedy/],
+    [{ kind: 'continue', documentId: ID, afterConceptId: null, count: 1, quantSampling: null }, /req\.quantSampling must be an object, got null/],
     [{ kind: 'translate', documentId: ID, conceptIds: null, targetLanguage: 'Arabic' }, /req\.targetLanguage must be a FLORES-200 language code.*Did you mean/],
     [{ kind: 'summarize', documentId: ID, conceptIds: [ID, 'bad id!'], maxConcepts: 2 }, /req\.conceptIds\[1\] must be an id/],
     [{ kind: 'summarize', documentId: ID, conceptIds: null, maxConcepts: 2, count: 3 }, /req\.count is not a field here/],
@@ -197,6 +209,20 @@ describe('the validators', () => {
       expect(error.message.startsWith(`${method}: req`)).toBe(true);
     }
     expect(calls).toEqual([]);
+  });
+
+  it('pass Quant-LCM temperature/top-k at their bounds, in settings (null = the pack\'s) and in job options', async () => {
+    const { api, calls } = recorder();
+    const settings = [null, {}, { temperature: 0 }, { topK: 0 }, { temperature: 100, topK: LIMITS.quantTopK }, { temperature: 0.05, topK: 16 }];
+    for (const quantSampling of settings) expect(await dispatch(api, 'updateSettings', { quantSampling })).toMatchObject({ ok: true });
+    const jobs = [
+      { kind: 'regenerate', documentId: ID, conceptId: ID2, count: 3, quantSampling: { temperature: 0 } },
+      { kind: 'continue', documentId: ID, afterConceptId: null, count: 2, seed: 9, quantSampling: { temperature: 5, topK: 0 }, sampling: { inferenceSteps: 8 } },
+      { kind: 'expand', documentId: ID, conceptId: ID2, count: 2, quantSampling: { topK: 3 } },
+      { kind: 'summarize', documentId: ID, conceptIds: null, maxConcepts: 2, quantSampling: {} },
+    ];
+    for (const job of jobs) expect(await dispatch(api, 'startJob', job)).toMatchObject({ ok: true });
+    expect(calls.map((c) => c.req)).toEqual([...settings.map((quantSampling) => ({ quantSampling })), ...jobs]);
   });
 
   it('do not let __proto__ in a JSON payload reach the service or change prototypes', async () => {

@@ -5,7 +5,7 @@
  * `concept` messages, then ends with exactly one `result` or `error`.
  * Vectors travel as Float32Arrays whose buffers are transferred, not copied.
  */
-import type { SamplingSettings, WireError } from '../../shared/contract.ts';
+import type { QuantSamplingSettings, SamplingSettings, WireError } from '../../shared/contract.ts';
 import type { ProviderName } from '../../inference/backend/ort.ts';
 import type { LcmArchitecture } from '../../inference/pack/types.ts';
 import type { GeneratedConcept, Progress, RoundTrip, StreamResult } from '../../inference/engine.ts';
@@ -22,10 +22,14 @@ export interface PackSummary {
   embeddingDim: number;
   /** The LCM design (manifest lcm.architecture; docs/variants.md). */
   architecture: LcmArchitecture;
-  /** Diffusion sampling defaults; null for a pack without diffusion (Base-LCM: nothing is sampled; Quant-LCM: temperature/top-k from its manifest). */
+  /** Diffusion sampling defaults; null for a pack without diffusion (Base-LCM: nothing is sampled; Quant-LCM: see quantSampling). */
   sampling: SamplingSettings | null;
   /** T, the diffusion training steps (manifest lcm.schedule.trainSteps): the most inference steps; null for Base-LCM. */
   trainSteps: number | null;
+  /** Quant-LCM sampling defaults (manifest lcm.sampling: temperature, topK); null for the other designs. */
+  quantSampling: QuantSamplingSettings | null;
+  /** Units per codebook of a Quant-LCM pack (manifest lcm.codebooks.size): the most top-k; null for the other designs. */
+  codebookSize: number | null;
   /** The most concepts one generation may ask for (manifest lcm.stopping.maxConcepts). */
   maxConcepts: number;
   /** Context concepts the LCM attends to (manifest lcm.contextualizer.maxContext); older ones are dropped. */
@@ -43,6 +47,8 @@ interface GenerateArgs {
   seed: number;
   lang?: string;
   sampling?: Partial<SamplingSettings>;
+  /** Quant-LCM temperature/top-k overrides (GenerationOptions.quant); packs of the other designs ignore them. */
+  quant?: Partial<QuantSamplingSettings>;
 }
 
 /** Every operation: its arguments and its result. */

@@ -13,7 +13,7 @@ import { ConceptEngine, type ConceptInput, type GeneratedConcept, type Generatio
 import { CancelledError, EngineError, InputError, throwIfCancelled } from '../../inference/errors.ts';
 import { verifyPack } from '../../inference/pack/verify.ts';
 import { packKey } from '../store/embeddings.ts';
-import { isDiffusionLcm } from '../../inference/pack/types.ts';
+import { isDiffusionLcm, isQuantLcm } from '../../inference/pack/types.ts';
 import { detach, type EngineOps, type HostMessage, type OpName, type PackSummary, type WireConcept, type WorkerMessage } from './protocol.ts';
 
 const port = parentPort;
@@ -48,13 +48,15 @@ interface CallContext {
   id: number;
 }
 
-function generationOptions(args: { seed: number; lang?: string; sampling?: EngineOps['continue']['args']['sampling'] }, ctx: CallContext): GenerationOptions {
+function generationOptions(args: Pick<EngineOps['continue']['args'], 'seed' | 'lang' | 'sampling' | 'quant'>, ctx: CallContext): GenerationOptions {
   return {
     seed: args.seed,
     signal: ctx.signal,
     onProgress: (progress) => post({ type: 'progress', id: ctx.id, progress }),
     ...(args.lang ? { lang: args.lang } : {}),
     ...(args.sampling ? { sampling: args.sampling } : {}),
+    // The engine applies `quant` to Quant-LCM packs only (ConceptEngine.sampleOptions), as `sampling` to diffusion packs only.
+    ...(args.quant ? { quant: args.quant } : {}),
   };
 }
 
@@ -78,6 +80,8 @@ function summary(e: ConceptEngine, folder: string): PackSummary {
     architecture: m.lcm.architecture,
     sampling: isDiffusionLcm(m.lcm) ? { inferenceSteps: m.lcm.sampling.inferenceSteps, guidanceScale: m.lcm.sampling.guidanceScale, spacing: m.lcm.sampling.spacing } : null,
     trainSteps: isDiffusionLcm(m.lcm) ? m.lcm.schedule.trainSteps : null,
+    quantSampling: isQuantLcm(m.lcm) ? { temperature: m.lcm.sampling.temperature, topK: m.lcm.sampling.topK } : null,
+    codebookSize: isQuantLcm(m.lcm) ? m.lcm.codebooks.size : null,
     maxConcepts: m.lcm.stopping.maxConcepts,
     maxContext: m.lcm.contextualizer.maxContext,
     instructions: { summarize: Boolean(m.lcm.instructions.summarize), expand: Boolean(m.lcm.instructions.expand) },

@@ -10,9 +10,10 @@
  * sentence (the segmenter caps sentences at 200 characters), but pasted
  * text may arrive whole before the editor splits it: 10,000 characters.
  */
-import type { ConceptEdit, ConceptStudioApi, ExportFormat, JobOptions, JobRequest, RequestMethod, SamplingSettings, Settings } from '../../shared/contract.ts';
+import type { ConceptEdit, ConceptStudioApi, ExportFormat, JobOptions, JobRequest, QuantSamplingSettings, RequestMethod, SamplingSettings, Settings } from '../../shared/contract.ts';
 import { BLOCKS, ORIGINS, type ConceptPatch, type NewConcept } from '../../shared/library.ts';
 import { PACK_NAME_PATTERN } from '../../inference/pack/install.ts';
+import { BridgeError } from '../services/errors.ts';
 import { arr, bool, fail, id, int, isPlainObject, jsonObject, language, none, nullable, num, obj, oneOf, str, type Check } from './checks.ts';
 
 export const LIMITS = {
@@ -35,6 +36,14 @@ export const LIMITS = {
   inferenceSteps: 1_000,
   /** Classifier-free guidance: the paper uses 3; beyond ~20 samples degenerate. */
   guidanceScale: 100,
+  /** Quant-LCM temperature: the engine's and the pack manifest's bound (QuantLcm.quantOptions, `lcm --temperature`); ~5 is already near uniform. */
+  quantTemperature: 100,
+  /**
+   * Quant-LCM top-k: a bound on the number only (the paper's RVQ codebooks
+   * hold 8,192 units); the loaded pack's codebook size is the real limit,
+   * checked by the engine when a job runs (a job's error names it).
+   */
+  quantTopK: 65_536,
 } as const;
 
 export const MAX_SEED = 0xffffffff;
@@ -50,11 +59,30 @@ const samplingPatch: Check<Partial<SamplingSettings>> = obj({}, {
   spacing: oneOf(['trailing', 'trailing-exact'] as const),
 });
 
+/** `check`, with `note` (what the bounds mean) added to its message. */
+function explained<T>(check: Check<T>, note: string): Check<T> {
+  return (value, path) => {
+    try {
+      return check(value, path);
+    } catch (error) {
+      if (error instanceof BridgeError) throw new BridgeError(error.code, `${error.message} ${note}`);
+      throw error;
+    }
+  };
+}
+
+/** Quant-LCM temperature and top-k (docs/variants.md); the engine then checks top-k against the pack's codebook size. */
+const quantSamplingPatch: Check<Partial<QuantSamplingSettings>> = obj({}, {
+  temperature: explained(num(0, LIMITS.quantTemperature), '0 is greedy (the best unit of each codebook); leave it out for the pack\'s default.'),
+  topK: explained(int(0, LIMITS.quantTopK), '0 keeps all units; the loaded pack\'s codebook size is the most that applies. Leave it out for the pack\'s default.'),
+});
+
 /** The fields of a settings patch (also used to check settings.json when it is read). */
 export const SETTINGS_FIELDS = {
   pack: nullable(str({ max: LIMITS.packRef, min: 1, what: 'a pack name or folder' })),
   provider: oneOf(['cpu', 'cuda', 'tensorrt', 'dml', 'coreml'] as const),
   sampling: nullable(samplingPatch),
+  quantSampling: nullable(quantSamplingPatch),
   seed: nullable(seed),
   theme: oneOf(['light', 'dark', 'system'] as const),
   defaultLanguage: language,
@@ -97,7 +125,7 @@ const edit: Check<ConceptEdit> = (value, path) => {
 
 const count = int(1, LIMITS.generate);
 const selection = nullable(arr(id, LIMITS.selection));
-const jobOptions = { seed, language, sampling: samplingPatch };
+const jobOptions = { seed, language, sampling: samplingPatch, quantSampling: quantSamplingPatch };
 
 const JOB_REQUESTS: { [K in JobRequest['kind']]: Check<Extract<JobRequest, { kind: K }> & JobOptions> } = {
   continue: obj({ kind: oneOf(['continue'] as const), documentId: id, afterConceptId: nullable(id), count }, jobOptions),

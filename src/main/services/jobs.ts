@@ -20,7 +20,7 @@ import { CancelledError, InputError, isCancellation } from '../../inference/erro
 import type { Progress } from '../../inference/engine.ts';
 import { freshSeed } from '../../inference/rng.ts';
 import { EngineUnavailableError, type EngineHost } from '../engine/host.ts';
-import type { PackSummary } from '../engine/protocol.ts';
+import type { EngineOps, PackSummary } from '../engine/protocol.ts';
 import { newId } from '../store/ids.ts';
 import type { ConceptStore } from '../store/store.ts';
 import { BridgeError, toWireError } from './errors.ts';
@@ -50,6 +50,11 @@ interface RunContext {
   signal: AbortSignal;
   pack: PackSummary;
   progress: (fraction: number, detail: string) => void;
+}
+
+/** A job's diffusion and Quant-LCM overrides as the engine worker takes them (`sampling`, `quant`). */
+function samplingArgs(request: Request): Pick<EngineOps['continue']['args'], 'sampling' | 'quant'> {
+  return { ...(request.sampling ? { sampling: request.sampling } : {}), ...(request.quantSampling ? { quant: request.quantSampling } : {}) };
 }
 
 export class JobRunner {
@@ -85,12 +90,15 @@ export class JobRunner {
     const settings = this.settings.settings;
     const seed = request.seed ?? settings.seed ?? freshSeed();
     const sampling = { ...(settings.sampling ?? {}), ...(request.sampling ?? {}) };
-    const { kind, documentId, seed: _seed, sampling: _sampling, ...rest } = request;
-    const params: JsonObject = { ...rest, ...(Object.keys(sampling).length ? { sampling } : {}) };
+    // Quant-LCM temperature/top-k, field by field as sampling; the engine applies each to its own designs only.
+    const quantSampling = { ...(settings.quantSampling ?? {}), ...(request.quantSampling ?? {}) };
+    const overrides = { ...(Object.keys(sampling).length ? { sampling } : {}), ...(Object.keys(quantSampling).length ? { quantSampling } : {}) };
+    const { kind, documentId, seed: _seed, sampling: _sampling, quantSampling: _quantSampling, ...rest } = request;
+    const params: JsonObject = { ...rest, ...overrides };
     const job = this.store.jobs.create({ kind, documentId, seed, params, pack: state.state === 'ready' ? state.pack.key : null });
     const controller = new AbortController();
     this.active.set(job.id, { controller, status: 'queued' });
-    const req: Request = { ...request, seed, ...(Object.keys(sampling).length ? { sampling } : {}) };
+    const req: Request = { ...request, seed, ...overrides };
     // `started` goes out after startJob has answered (the caller learns the id first, over IPC at least), and
     // always before the job's other events.
     const announced = new Promise<void>((resolve) => setImmediate(() => {
@@ -258,7 +266,7 @@ export class JobRunner {
     }
     const vectors = await this.vectors(ctx, context);
     const lang = r.language ?? (r.kind === 'expand' ? anchor!.language : ctx.document.language);
-    const base = { context: vectors.map((embedding) => ({ embedding })), seed: ctx.seed, lang, ...(r.sampling ? { sampling: r.sampling } : {}) };
+    const base = { context: vectors.map((embedding) => ({ embedding })), seed: ctx.seed, lang, ...samplingArgs(r) };
     const onConcept = (c: { index: number; text: string; lang: string }) => {
       const concept: NewConcept & { id: string } = generated(r.kind as 'continue' | 'expand' | 'summarize', anchor, c, { id: newId(), pack: ctx.pack.key, seed: ctx.seed, jobId: ctx.jobId });
       this.emit({ jobId: ctx.jobId, type: 'concept', index: c.index, concept });
@@ -285,7 +293,7 @@ export class JobRunner {
       count,
       seed: ctx.seed,
       lang,
-      ...(ctx.request.sampling ? { sampling: ctx.request.sampling } : {}),
+      ...samplingArgs(ctx.request),
     }, this.engineOptions(ctx, 'regenerate'));
     ctx.signal.throwIfAborted();
     const candidates = this.store.addCandidates(conceptId, result.candidates.map((c) => ({

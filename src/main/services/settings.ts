@@ -23,6 +23,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   pack: null,
   provider: 'cpu',
   sampling: null,
+  // Files written before the Quant-LCM controls have no quantSampling: the default (the pack's) fills it in.
+  quantSampling: null,
   seed: null,
   theme: 'system',
   defaultLanguage: 'eng_Latn',

@@ -180,7 +180,7 @@ export class StudioService implements StudioApi {
     await this.engine.ready().catch(() => undefined);
     const state = this.engine.state;
     const pack: AppInfo['pack'] = state.state === 'ready'
-      ? { name: state.pack.name, version: state.pack.version, languages: state.pack.languages, embeddingDim: state.pack.embeddingDim, sampling: state.pack.sampling, trainSteps: state.pack.trainSteps, architecture: state.pack.architecture }
+      ? { name: state.pack.name, version: state.pack.version, languages: state.pack.languages, embeddingDim: state.pack.embeddingDim, sampling: state.pack.sampling, trainSteps: state.pack.trainSteps, quantSampling: state.pack.quantSampling, codebookSize: state.pack.codebookSize, architecture: state.pack.architecture }
       : { error: state.state === 'failed' ? state.error.message : 'No model pack is loaded.' };
     this.providersCache ??= this.engine.providers().catch(() => ({ available: ['cpu'], running: null }));
     const providers = await this.providersCache;
