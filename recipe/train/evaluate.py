@@ -83,9 +83,9 @@ def _sonar_suites(work: Work, cfg: EvaluateConfig, device: torch.device) -> Dict
 
 
 def _generate(model: Any, norm: SonarNormalizer, prompt: np.ndarray, max_concepts: int, seed: int,
-              eot: np.ndarray) -> Tuple[np.ndarray, str]:
+              eot: np.ndarray, schedule: ddim.ScheduleConfig) -> Tuple[np.ndarray, str]:
     opts = dataclasses.replace(lcm_stage.PAPER, max_concepts=max_concepts)
-    res = generate(model, norm, ddim.DDIMScheduler(lcm_stage.SCHEDULE), torch.from_numpy(prompt), opts, Rng(seed),
+    res = generate(model, norm, ddim.DDIMScheduler(schedule), torch.from_numpy(prompt), opts, Rng(seed),
                    torch.from_numpy(eot))
     return res.vectors.numpy(), res.stop_reason
 
@@ -110,14 +110,16 @@ def _lcm_suites(work: Work, cfg: EvaluateConfig, device: torch.device) -> Dict[s
     seqs = [Seq(docs.doc(i)[-w:] if docs.length(i) > w else docs.doc(i), np.ones(min(w, docs.length(i)), bool))
             for i in range(len(docs))]
     pos = eval_positions(seqs, cfg.next_positions, cfg.seed)
-    cosines = lcm_stage.next_concept_cosines(model, center, scale, seqs, pos, cfg.seed)
+    schedule = lcm_stage.schedule_of(lcfg)
+    cosines = lcm_stage.next_concept_cosines(model, center, scale, seqs, pos, cfg.seed, schedule=schedule,
+                                             quant=(lcfg.quant_temperature, lcfg.quant_top_k))
     out.update({f"test_{k}": v for k, v in cosines.items()})
 
     coh, coh_ref, rep = [], [], []
     picked = [i for i in range(len(docs)) if docs.length(i) > cfg.gen_prompt][: cfg.gen_docs]
     for k, i in enumerate(picked):
         d = docs.doc(i)
-        gen, _ = _generate(model, norm, d[: cfg.gen_prompt], cfg.gen_concepts, cfg.seed + k, eot)
+        gen, _ = _generate(model, norm, d[: cfg.gen_prompt], cfg.gen_concepts, cfg.seed + k, eot, schedule)
         lang = docs.rows[i][1]["lang"]
         text = " ".join(decode_vectors(decoder, tok, torch.from_numpy(gen), [lang] * len(gen), max_new, cfg.batch))
         rep.append(rep_n(text, 4))
@@ -145,7 +147,8 @@ def _lcm_suites(work: Work, cfg: EvaluateConfig, device: torch.device) -> Dict[s
                 continue
             prompt = seq.raw[: int(np.argmax(seq.target))]  # everything before the first target: source + marker
             limit = len(row["summary"]) + 2 if kind == "sum" else len(row["document"]) + 2
-            gen, reason = _generate(model, norm, prompt, min(cfg.max_generated, limit), cfg.seed + 100 + k, eot)
+            gen, reason = _generate(model, norm, prompt, min(cfg.max_generated, limit), cfg.seed + 100 + k, eot,
+                                    schedule)
             if reason == "endOfText":
                 gen = gen[:-1]
             hyp = " ".join(decode_vectors(decoder, tok, torch.from_numpy(gen), [lang] * len(gen), max_new, cfg.batch)) \

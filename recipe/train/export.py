@@ -158,7 +158,7 @@ def run(work: Work, cfg: ExportConfig, args: argparse.Namespace) -> Dict[str, An
     normalizer = SonarNormalizer(torch.tensor(norm["center"]), torch.tensor(norm["scale"]))
     out = os.path.abspath(args.out or os.path.join(REPO, "resources", "models", args.name))
     languages = [(c, spec["names"][c]) for c in spec["languages"]]
-    sched = lcm_stage.SCHEDULE
+    sched = lcm_stage.schedule_of(lcfg)  # the schedule the LCM was trained with
     sampling = {k: v for k, v in lcm_stage.PAPER.to_json().items() if k in (
         "inferenceSteps", "spacing", "guidanceScale", "guidanceRescale", "initialNoiseScale", "epsilonScaling", "clipNoise")}
     if isinstance(lcm, QuantLCM):  # a Quant-LCM samples codebook units, not diffusion steps

@@ -74,10 +74,11 @@ from .loop import RunOptions, Trainer, load_weights, prepare_run_dir, resume_con
 from .streams import MixedStream, PooledBatcher
 
 SHAPE_KEYS = ("model_dim", "heads", "context_layers", "denoiser_layers", "ffn_dim", "embedding_dim", "architecture", "layers",
-              "rvq_levels", "rvq_size")
+              "rvq_levels", "rvq_size", "schedule", "schedule_beta_start", "schedule_beta_end", "sigmoid_gamma",
+              "sigmoid_delta", "zero_terminal_snr")
 ARCHITECTURES = ("two-tower-diffusion", "one-tower-diffusion", "base-mse", *QUANT_VARIANTS)
 FRAGILITY_NOISE = (0.1, 0.3, 0.5, 0.7, 0.9)  # α levels (src/inference/metrics/fragility.ts defaults)
-SCHEDULE = ddim.ScheduleConfig(kind="cosine", train_steps=100, zero_terminal_snr=True)  # released LCM configs
+SCHEDULE = ddim.ScheduleConfig(kind="cosine", train_steps=100, zero_terminal_snr=True)  # released LCM configs (default)
 PAPER = GenerationOptions()  # the paper's inference settings (lcmref/generate.py)
 
 
@@ -100,6 +101,14 @@ class LcmTrainConfig:
     rvq_vectors: int = 20_000
     quant_temperature: float = 1.0
     quant_top_k: int = 0
+    # the diffusion noise schedule (lcmref/ddim.py ScheduleConfig; docs/variants.md "Schedule study"): part of the
+    # run's shape, so finetune inherits it and a resumed run cannot switch it; export writes it into the manifest
+    schedule: str = "cosine"  # cosine | linear | quadratic | sigmoid
+    schedule_beta_start: float = 0.0001  # linear / quadratic
+    schedule_beta_end: float = 0.02
+    sigmoid_gamma: float = 1.5  # sigmoid: ᾱ(t) ∝ sigmoid(δ − γ·logit(t)) (paper eq. 14)
+    sigmoid_delta: float = 0.0
+    zero_terminal_snr: bool = True
     # fragility-weighted loss ω = sigmoid(a·f/100 + b): fragility_a = 0 is off
     fragility_a: float = 0.0
     fragility_b: float = 0.0
@@ -132,6 +141,23 @@ class LcmTrainConfig:
     seed: int = 1
     normalizer_sha256: str = ""  # set at the start; a resumed run refuses another normalizer
     fit_to_minutes: bool = False  # with --max-minutes: set the target step to what fits the time (train/loop.py)
+
+
+def schedule_of(cfg: Any) -> ddim.ScheduleConfig:
+    """The run's noise schedule (T = 100 steps as the released LCMs); a config without the keys (runs from before
+    they existed) gets the default cosine one."""
+    g = lambda k, d: getattr(cfg, k, d) if not isinstance(cfg, dict) else cfg.get(k, d)  # noqa: E731
+    sched = ddim.ScheduleConfig(kind=g("schedule", "cosine"), train_steps=SCHEDULE.train_steps,
+                                beta_start=g("schedule_beta_start", SCHEDULE.beta_start),
+                                beta_end=g("schedule_beta_end", SCHEDULE.beta_end),
+                                sigmoid_gamma=g("sigmoid_gamma", SCHEDULE.sigmoid_gamma),
+                                sigmoid_delta=g("sigmoid_delta", SCHEDULE.sigmoid_delta),
+                                zero_terminal_snr=g("zero_terminal_snr", SCHEDULE.zero_terminal_snr))
+    try:
+        sched.validate()
+    except ValueError as e:
+        raise SystemExit(f"--set schedule…: {e}") from None
+    return sched
 
 
 FINETUNE_DEFAULTS: Dict[str, Any] = {"steps": 5000, "lr": 1e-4, "warmup": 200, "eval_every": 500}
@@ -201,7 +227,8 @@ class LcmTask:
         self.name, self.cfg, self.device = stage, cfg, device
         self.rvq, self.fragility = rvq, fragility
         self.center, self.scale, _ = load_normalizer(work)
-        self.alphas_cumprod = ddim.DDIMScheduler(SCHEDULE).alphas_cumprod
+        self.schedule = schedule_of(cfg)
+        self.alphas_cumprod = ddim.DDIMScheduler(self.schedule).alphas_cumprod
         self._net: Optional[AnyLCM] = None
         if stage == "lcm":
             self.train_docs = ShardStore(work, "docs", "train")
@@ -261,7 +288,7 @@ class LcmTask:
     def _loss(self, x0: Tensor, mask: Tensor, gen: torch.Generator, uncond_p: float) -> Tensor:
         """Mean loss over the loss positions; ``mask`` holds each position's weight (0 = not in the loss)."""
         b, n, e = x0.shape
-        t = torch.randint(0, SCHEDULE.train_steps, (b, n), generator=gen)
+        t = torch.randint(0, self.schedule.train_steps, (b, n), generator=gen)
         eps = torch.randn(b, n, e, generator=gen)
         uncond = torch.rand(b, n, generator=gen) < uncond_p
         a = self.alphas_cumprod[t].unsqueeze(-1)
@@ -311,7 +338,8 @@ class LcmTask:
         out = {"valid_mse": total / max(1.0, count)}
         cpu = net if self.device.type == "cpu" else copy.deepcopy(net).float().cpu()
         out.update(next_concept_cosines(cpu, self.center, self.scale, self.eval_seqs, self.eval_pos, self.cfg.seed,
-                                        quant=(self.cfg.quant_temperature, self.cfg.quant_top_k)))
+                                        quant=(self.cfg.quant_temperature, self.cfg.quant_top_k),
+                                        schedule=self.schedule))
         out["score"] = -out["valid_mse"]
         return out
 
@@ -322,9 +350,11 @@ def cos(a: np.ndarray, b: np.ndarray) -> float:
 
 @torch.no_grad()
 def sample_next_raw(model: AnyLCM, normalizer: SonarNormalizer, context_raw: np.ndarray, seed: int,
-                    opts: GenerationOptions = PAPER, quant: Tuple[float, int] = (1.0, 0)) -> np.ndarray:
-    """One diffusion sample of the concept after ``context_raw`` [n, E] (raw space in and out), paper settings;
-    for the Base-LCM its deterministic prediction; for a Quant-LCM one sample at (temperature, top-k) ``quant``."""
+                    opts: GenerationOptions = PAPER, quant: Tuple[float, int] = (1.0, 0),
+                    schedule: ddim.ScheduleConfig = SCHEDULE) -> np.ndarray:
+    """One diffusion sample of the concept after ``context_raw`` [n, E] (raw space in and out), paper settings,
+    under the schedule the model was trained with; for the Base-LCM its deterministic prediction; for a
+    Quant-LCM one sample at (temperature, top-k) ``quant``."""
     if isinstance(model, QuantLCM):
         qctx = QuantContext(model)
         qctx.feed(normalizer.normalize(torch.from_numpy(context_raw)))
@@ -334,7 +364,7 @@ def sample_next_raw(model: AnyLCM, normalizer: SonarNormalizer, context_raw: np.
     ctx.feed(normalizer.normalize(torch.from_numpy(context_raw)))
     if isinstance(ctx, BaseContext):
         return normalizer.denormalize(ctx.predict()).numpy()
-    sched = ddim.DDIMScheduler(SCHEDULE)
+    sched = ddim.DDIMScheduler(schedule)
     sched.set_timesteps(opts.inference_steps, exact=opts.exact_spacing)
     x0 = ddim.sample_next(ctx.denoise_fn(), sched, candidates=1, dim=model.cfg.embedding_dim, rng=Rng(seed),
                           guidance_scale=opts.guidance_scale, guidance_rescale=opts.guidance_rescale,
@@ -344,8 +374,8 @@ def sample_next_raw(model: AnyLCM, normalizer: SonarNormalizer, context_raw: np.
 
 
 def next_concept_cosines(model: AnyLCM, center: np.ndarray, scale: np.ndarray, seqs: List[Seq],
-                         positions: List[Tuple[int, int]], seed: int, quant: Tuple[float, int] = (1.0, 0)
-                         ) -> Dict[str, float]:
+                         positions: List[Tuple[int, int]], seed: int, quant: Tuple[float, int] = (1.0, 0),
+                         schedule: ddim.ScheduleConfig = SCHEDULE) -> Dict[str, float]:
     """Mean cosine to the true next concept: LCM sample (``next_cos``), previous concept, mean of context."""
     if not positions:
         return {}
@@ -355,7 +385,7 @@ def next_concept_cosines(model: AnyLCM, center: np.ndarray, scale: np.ndarray, s
     got, prev, mean = [], [], []
     for k, (j, n) in enumerate(positions):
         raw = seqs[j].raw
-        pred = sample_next_raw(model, norm, raw[:n], seed * 1000 + k, quant=quant)
+        pred = sample_next_raw(model, norm, raw[:n], seed * 1000 + k, quant=quant, schedule=schedule)
         got.append(cos(pred, raw[n]))
         prev.append(cos(raw[n - 1], raw[n]))
         mean.append(cos(raw[:n].mean(0), raw[n]))

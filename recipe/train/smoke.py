@@ -21,6 +21,7 @@
 8. The fragility-weighted loss's pieces (``_check_fragility``).
 9. The Quant-LCM path (``_check_quant_path``): lcm + finetune as quant-discrete, ``sonar-quant`` (skipped for
    the Two-Tower run, run for the quant one), export with that decoder, the TypeScript engine on the pack.
+10. The schedule study (train/schedule_study.py) on two schedules, a few steps each.
 """
 import argparse
 import glob
@@ -236,6 +237,24 @@ def _check_quant_path(base: argparse.Namespace, root: str, main_work: str) -> Li
     ]
 
 
+def _check_schedule_study(main_work: str) -> Tuple[str, bool, str]:
+    """train/schedule_study.py on the smoke work: two schedules, 5 LCM steps each, evaluated and tabulated."""
+    import math
+
+    from . import schedule_study
+
+    schedule_study.main(["--work", main_work, "--smoke", "--steps", "5", "--threads", "1",
+                         "--only", "cosine", "sigmoid(1.5,-1)"])
+    with open(os.path.join(main_work, "study", "schedules", "report.json"), encoding="utf-8") as f:
+        rows = json.load(f)["rows"]
+    cfg = json.load(open(os.path.join(main_work, "study", "schedules", "sigmoid-1.5_-1", "runs", "lcm", "config.json")))
+    ok = ([r["name"] for r in rows] == ["cosine", "sigmoid(1.5,-1)"] and all(r["step"] == 5 for r in rows)
+          and all(math.isfinite(r["results"]["test_next_cos"]) for r in rows)
+          and (cfg["schedule"], cfg["sigmoid_gamma"], cfg["sigmoid_delta"]) == ("sigmoid", 1.5, -1.0))
+    return ("schedule study: one LCM per schedule, evaluated, tabulated", ok,
+            "; ".join(f"{r['name']} next_cos {r['results']['test_next_cos']:.3f}" for r in rows))
+
+
 def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     results: List[Tuple[str, bool, str]] = []
@@ -281,6 +300,7 @@ def run(args: argparse.Namespace) -> int:
         results.append(("echo 'Hello there.' | node bin/lcm.mjs continue --pack <pack> --seed 7 --count 2", rc == 0,
                         out.replace("\n", " | ")[:300]))
         results.extend(_check_quant_path(args, root, main_work))
+        results.append(_check_schedule_study(main_work))
     except BaseException as e:  # noqa: BLE001 - report, then fail
         results.append(("pipeline", False, f"{type(e).__name__}: {e}"))
         import traceback
