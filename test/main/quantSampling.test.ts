@@ -196,18 +196,26 @@ describe('jobs and settings on a Quant-LCM pack', () => {
     }
   });
 
-  it('a top-k over the pack\'s codebook size fails the job with the engine\'s message (from the settings or the request)', async () => {
-    const viaRequest = await regenerate({ seed: 1, quantSampling: { topK: 17 } });
-    expect(viaRequest.events.at(-1)).toMatchObject({ type: 'error', error: { code: 'BAD_INPUT', message: 'top-k must be an integer from 0 (all units) to 16 (the codebook size), got 17.' } });
+  it('a top-k over the pack\'s codebook size is refused before a job is made, naming where it came from; the engine refuses it too', async () => {
+    const jobsBefore = q.store.jobs.list({ documentId }).length;
+    await expect(q.service.startJob({ kind: 'regenerate', documentId, conceptId: 'q-3', count: 3, seed: 1, quantSampling: { topK: 17 } })).rejects.toMatchObject({
+      code: 'BAD_INPUT', message: 'Pack tiny-quant-d samples from codebooks of 16 units, but this job asks for top-k 17; use 0 (all units) to 16, or leave it empty for the pack\'s default.',
+    });
     await q.service.updateSettings({ quantSampling: { topK: 64 } });
     try {
-      const { jobId } = await q.service.startJob({ kind: 'continue', documentId, afterConceptId: 'q-3', count: 1, seed: 1 });
-      const events = await q.finished(jobId);
-      expect(events.at(-1)).toMatchObject({ type: 'error', error: { code: 'BAD_INPUT', message: expect.stringMatching(/to 16 \(the codebook size\), got 64/) } });
-      expect(q.store.jobs.get(jobId)).toMatchObject({ status: 'failed', error: expect.stringMatching(/top-k must be an integer/) });
+      await expect(q.service.startJob({ kind: 'continue', documentId, afterConceptId: 'q-3', count: 1, seed: 1 })).rejects.toMatchObject({
+        code: 'BAD_INPUT', message: expect.stringMatching(/^Pack tiny-quant-d samples from codebooks of 16 units, but Settings \(Sampling, Top-k\) ask for top-k 64; /),
+      });
+      // The job's own value wins over the settings' (field by field): a valid one runs.
+      const ok = await regenerate({ seed: 1, quantSampling: { topK: 16 } });
+      expect(ok.events.at(-1)!.type).toBe('done');
     } finally {
       await q.service.updateSettings({ quantSampling: null });
     }
+    expect(q.store.jobs.list({ documentId })).toHaveLength(jobsBefore + 1);
+    // Past the service (a pack swapped under a queued job, say), the engine refuses it with its own message.
+    const engineError = await q.service.engine.call('regenerate', { context: prompt(), index: 3, count: 1, seed: 1, quant: { topK: 17 } }).catch((e: unknown) => e);
+    expect(engineError).toMatchObject({ code: 'BAD_INPUT', message: 'top-k must be an integer from 0 (all units) to 16 (the codebook size), got 17.' });
   });
 
   it('settings persist the temperature/top-k; a file written before them loads them as null (the pack\'s); a bad value falls back alone', async () => {
@@ -257,8 +265,8 @@ describe('jobs and settings on a Quant-LCM pack', () => {
       const greedy = texts(await job({}));
       expect(greedy).toHaveLength(2);
       expect(greedy[1]).toBe(greedy[0]);
-      const tooMany = await job({ quantSampling: { topK: 17 } });
-      expect(tooMany.at(-1)).toMatchObject({ type: 'error', error: { code: 'BAD_INPUT', message: expect.stringMatching(/to 16 \(the codebook size\), got 17/) } });
+      await expect(client.startJob({ kind: 'regenerate', documentId, conceptId: 'q-3', count: 2, seed: 5, quantSampling: { topK: 17 } }))
+        .rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/codebooks of 16 units, but this job asks for top-k 17/) });
       off();
     } finally {
       await q.service.updateSettings({ quantSampling: null });

@@ -92,6 +92,7 @@ export class JobRunner {
     const sampling = { ...(settings.sampling ?? {}), ...(request.sampling ?? {}) };
     // Quant-LCM temperature/top-k, field by field as sampling; the engine applies each to its own designs only.
     const quantSampling = { ...(settings.quantSampling ?? {}), ...(request.quantSampling ?? {}) };
+    if (state.state === 'ready') this.checkTopK(quantSampling.topK, request.quantSampling?.topK !== undefined, state.pack);
     const overrides = { ...(Object.keys(sampling).length ? { sampling } : {}), ...(Object.keys(quantSampling).length ? { quantSampling } : {}) };
     const { kind, documentId, seed: _seed, sampling: _sampling, quantSampling: _quantSampling, ...rest } = request;
     const params: JsonObject = { ...rest, ...overrides };
@@ -167,6 +168,16 @@ export class JobRunner {
     }
     const n = request.kind === 'summarize' ? request.maxConcepts : request.kind === 'translate' ? 1 : request.count;
     if (n > pack.maxConcepts) throw new InputError(`Pack ${pack.name} generates at most ${pack.maxConcepts} concepts at a time; asked for ${n}.`);
+  }
+
+  /**
+   * A Quant-LCM pack's top-k is at most its codebook size: refused before a job is made, naming where the value
+   * came from (the engine checks it again when it samples). Other packs ignore top-k.
+   */
+  private checkTopK(topK: number | undefined, fromRequest: boolean, pack: PackSummary): void {
+    if (topK === undefined || pack.codebookSize === null || topK <= pack.codebookSize) return;
+    const where = fromRequest ? 'this job asks for' : 'Settings (Sampling, Top-k) ask for';
+    throw new InputError(`Pack ${pack.name} samples from codebooks of ${pack.codebookSize} units, but ${where} top-k ${topK}; use 0 (all units) to ${pack.codebookSize}, or leave it empty for the pack's default.`);
   }
 
   private async run(jobId: string, request: Request, document: DocumentInfo, seed: number, signal: AbortSignal): Promise<void> {
