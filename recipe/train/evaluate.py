@@ -111,9 +111,12 @@ def _lcm_suites(work: Work, cfg: EvaluateConfig, device: torch.device) -> Dict[s
             for i in range(len(docs))]
     pos = eval_positions(seqs, cfg.next_positions, cfg.seed)
     schedule = lcm_stage.schedule_of(lcfg)
+    t0 = time.perf_counter()
     cosines = lcm_stage.next_concept_cosines(model, center, scale, seqs, pos, cfg.seed, schedule=schedule,
                                              quant=(lcfg.quant_temperature, lcfg.quant_top_k))
     out.update({f"test_{k}": v for k, v in cosines.items()})
+    if pos:  # PyTorch on this machine's CPU: one next concept (its context fed, then sampled), paper settings
+        out["next_ms"] = (time.perf_counter() - t0) * 1000.0 / len(pos)
 
     coh, coh_ref, rep = [], [], []
     picked = [i for i in range(len(docs)) if docs.length(i) > cfg.gen_prompt][: cfg.gen_docs]
@@ -182,6 +185,7 @@ def markdown(results: Dict[str, float], counts: Dict[str, Any]) -> str:
         "gen_coherence": ("continuation", "local coherence cos(n, n+2), generated"),
         "true_coherence": ("continuation", "local coherence cos(n, n+2), true text"),
         "gen_rep4": ("continuation", "REP-4 (fraction of repeated 4-grams)"),
+        "next_ms": ("speed", "ms per next concept (PyTorch reference, CPU, context fed + one sample)"),
         "sum_rougeL": ("summarization", "ROUGE-L F1"),
         "sum_lead_rougeL": ("summarization", "baseline lead-k ROUGE-L F1"),
         "exp_rougeL": ("expansion", "ROUGE-L F1"),

@@ -21,7 +21,7 @@
 8. The fragility-weighted loss's pieces (``_check_fragility``).
 9. The Quant-LCM path (``_check_quant_path``): lcm + finetune as quant-discrete, ``sonar-quant`` (skipped for
    the Two-Tower run, run for the quant one), export with that decoder, the TypeScript engine on the pack.
-10. The schedule study (train/schedule_study.py) on two schedules, a few steps each.
+10. The studies (train/study.py): two schedules and two designs, a few steps each.
 """
 import argparse
 import glob
@@ -237,21 +237,31 @@ def _check_quant_path(base: argparse.Namespace, root: str, main_work: str) -> Li
     ]
 
 
-def _check_schedule_study(main_work: str) -> Tuple[str, bool, str]:
-    """train/schedule_study.py on the smoke work: two schedules, 5 LCM steps each, evaluated and tabulated."""
+def _check_studies(main_work: str) -> Tuple[str, bool, str]:
+    """train/study.py on the smoke work: two schedules (lcm only) and two designs (lcm + finetune, and sonar-quant
+    for the Quant-LCM), a few steps each, evaluated and tabulated."""
     import math
 
-    from . import schedule_study
+    from . import study
 
-    schedule_study.main(["--work", main_work, "--smoke", "--steps", "5", "--threads", "1",
-                         "--only", "cosine", "sigmoid(1.5,-1)"])
-    with open(os.path.join(main_work, "study", "schedules", "report.json"), encoding="utf-8") as f:
-        rows = json.load(f)["rows"]
+    base = ["--work", main_work, "--smoke", "--steps", "5", "--threads", "1"]
+    study.main(["schedules", *base, "--only", "cosine", "sigmoid(1.5,-1)"])
+    study.main(["designs", *base, "--finetune-steps", "4", "--quant-decoder-steps", "3", "--only", "base-lcm",
+                "quant-lcm-d"])
+    reports = {}
+    for name in ("schedules", "designs"):
+        with open(os.path.join(main_work, "study", name, "report.json"), encoding="utf-8") as f:
+            reports[name] = json.load(f)["rows"]
     cfg = json.load(open(os.path.join(main_work, "study", "schedules", "sigmoid-1.5_-1", "runs", "lcm", "config.json")))
-    ok = ([r["name"] for r in rows] == ["cosine", "sigmoid(1.5,-1)"] and all(r["step"] == 5 for r in rows)
+    rows = reports["schedules"] + reports["designs"]
+    ok = ([r["name"] for r in rows] == ["cosine", "sigmoid(1.5,-1)", "base-lcm", "quant-lcm-d"]
+          and all(r["lcmSteps"] == 5 for r in rows) and all(r["step"] == 4 for r in reports["designs"])
+          and [r["architecture"] for r in reports["designs"]] == ["base-mse", "quant-discrete"]
+          and os.path.exists(os.path.join(main_work, "study", "designs", "quant-lcm-d", "runs", "sonar-quant", "last.pt"))
           and all(math.isfinite(r["results"]["test_next_cos"]) for r in rows)
+          and all("sum_rougeL" in r["results"] for r in reports["designs"])
           and (cfg["schedule"], cfg["sigmoid_gamma"], cfg["sigmoid_delta"]) == ("sigmoid", 1.5, -1.0))
-    return ("schedule study: one LCM per schedule, evaluated, tabulated", ok,
+    return ("studies: one LCM per schedule / design, evaluated, tabulated", ok,
             "; ".join(f"{r['name']} next_cos {r['results']['test_next_cos']:.3f}" for r in rows))
 
 
@@ -300,7 +310,7 @@ def run(args: argparse.Namespace) -> int:
         results.append(("echo 'Hello there.' | node bin/lcm.mjs continue --pack <pack> --seed 7 --count 2", rc == 0,
                         out.replace("\n", " | ")[:300]))
         results.extend(_check_quant_path(args, root, main_work))
-        results.append(_check_schedule_study(main_work))
+        results.append(_check_studies(main_work))
     except BaseException as e:  # noqa: BLE001 - report, then fail
         results.append(("pipeline", False, f"{type(e).__name__}: {e}"))
         import traceback
