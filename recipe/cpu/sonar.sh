@@ -15,4 +15,5 @@ nohup nice -n 19 /usr/bin/python3 recipe/run.py sonar --threads 2 --precision au
   --set batch_tokens=3072 --set warmup=600 --set lr=1.5e-3 --set pretokenize_threads=2 \
   --set eval_every=1000 --set eval_sentences=50 --set eval_translate=10 --set log_every=50 \
   >> "$work/logs/sonar-cpu.log" 2>&1 &
+echo $! > "$work/logs/sonar-cpu.pid"  # recipe/cpu/pack.sh waits for this run to end
 echo "sonar training started (pid $!); log: $work/logs/sonar-cpu.log; stop with: kill -TERM $! (saves a checkpoint)"
