@@ -8,6 +8,10 @@ asked for (``bf16``: the forward pass under bf16 autocast, as ``--precision
 bf16`` trains; on CPUs with AMX/AVX512-BF16 oneDNN runs it natively).
 
     cd recipe && /usr/bin/python3 -m train.bench --threads 1 2 --precision fp32 bf16 --seconds 40
+    cd recipe && /usr/bin/python3 -m train.bench --encode ~/.cache/concept-studio --threads 1 --precision bf16
+
+``--encode WORK`` instead times the embed stage's encoding (train/decode.py ``encode_texts``, batches of 256)
+with WORK's trained SONAR encoder on up to 3,000 sentences of WORK's valid documents.
 """
 import argparse
 import contextlib
@@ -82,6 +86,33 @@ def bench_lcm(seconds: float, dim: int, precision: str = "fp32") -> str:
             f"{rows * cfg.window / dt:,.0f} concepts/s")
 
 
+def bench_encode(work_dir: str, precision: str, sentences: int = 3000) -> str:
+    """Sentences/s of the embed stage's encoding with the trained encoder of ``work_dir``."""
+    import json
+
+    from . import sonar as sonar_stage
+    from . import tokenizer as tokstage
+    from .common import Work
+    from .decode import encode_texts
+
+    work = Work(work_dir)
+    encoder, _, _, info = sonar_stage.load_trained(work)
+    tok, _ = tokstage.load(work)
+    rows: List[tuple] = []
+    with open(work.data_file("docs", "valid"), encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            rows.extend((s, row["lang"]) for s in row["sentences"])
+            if len(rows) >= sentences:
+                break
+    rows = rows[:sentences]
+    with _autocast(precision):
+        t = time.perf_counter()
+        encode_texts(encoder, tok, rows, 256, 256, torch.device("cpu"))
+        dt = time.perf_counter() - t
+    return f"encode {len(rows)} sentences (sonar step {info['step']}): {len(rows) / dt:,.0f} sentences/s"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -89,8 +120,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--seconds", type=float, default=30.0, help="per model, thread count and precision")
     ap.add_argument("--vocab", type=int, default=12016, help="12,000 pieces + specials and tags, × 8")
     ap.add_argument("--mean-len", type=int, default=24, help="tokens per sentence (tag and </s> included)")
+    ap.add_argument("--encode", metavar="WORK", help="time the embed stage's encoding with WORK's trained encoder")
     args = ap.parse_args(argv)
     for n in args.threads:
+        if args.encode:
+            torch.set_num_threads(n)
+            for precision in args.precision:
+                print(f"threads {n}, {precision}: {bench_encode(os.path.expanduser(args.encode), precision)}", flush=True)
+            continue
         torch.set_num_threads(n)
         for precision in args.precision:
             torch.manual_seed(0)
