@@ -60,40 +60,59 @@ async function concepts(ctx: SuiteContext, lang: string, texts: readonly (readon
   return texts.map((t) => t.map((text) => ({ text, lang, embedding: flat[at++]! })));
 }
 
+/**
+ * The loop both suites share: per language, encode every item's input sentences in one batch, run `each` per
+ * item (with the item's seed index k, counted across languages), and average the rows per language and overall.
+ * The first item of each language gives the example.
+ */
+async function perLanguage<Row extends object>(
+  ctx: SuiteContext, task: Task, items: readonly SummaryItem[], inputOf: (item: SummaryItem) => readonly string[],
+  each: (item: SummaryItem, input: ConceptInput[], lang: string, k: number) => Promise<{ row: Row; example: Example }>,
+): Promise<{ perItem: Row[]; languages: (Row & { lang: string; n: number })[]; examples: Example[] }> {
+  const perItem: Row[] = [];
+  const languages: (Row & { lang: string; n: number })[] = [];
+  const examples: Example[] = [];
+  let k = 0;
+  for (const [lang, group] of byLanguage(items)) {
+    const inputs = await concepts(ctx, lang, group.map(inputOf));
+    const rows: Row[] = [];
+    for (const [i, item] of group.entries()) {
+      ctx.progress(`${task}: ${lang} ${i + 1}/${group.length}`);
+      const { row, example } = await each(item, inputs[i]!, lang, k++);
+      rows.push(row);
+      if (i === 0) examples.push(example);
+    }
+    languages.push({ ...meanScores(rows), lang, n: rows.length });
+    perItem.push(...rows);
+  }
+  return { perItem, languages, examples };
+}
+
 export async function runSummarize(ctx: SuiteContext): Promise<SummarizeResult | Skipped> {
   const start = performance.now();
   const prep = prepare(ctx, 'summarize');
   if ('status' in prep) return prep;
   const maxConcepts = ctx.engine.pack.manifest.lcm.stopping.maxConcepts;
-  const perItem: Omit<SummarizeRow, 'lang'>[] = [];
-  const languages: SummarizeRow[] = [];
   const stops: string[] = [];
-  const examples: Example[] = [];
-  let k = 0;
-  for (const [lang, group] of byLanguage(prep.items)) {
-    const inputs = await concepts(ctx, lang, group.map((g) => g.document));
-    const rows: Omit<SummarizeRow, 'lang'>[] = [];
-    for (const [i, item] of group.entries()) {
-      ctx.progress(`summarize: ${lang} ${i + 1}/${group.length}`);
-      const limit = Math.min(item.summary.length + 2, maxConcepts);
-      const { concepts: out, result } = await collect(
-        ctx.engine.summarize(inputs[i]!, { maxConcepts: limit, seed: itemSeed(ctx.seed, 2000, k++), lang, decode: ctx.decode, sampling: ctx.sampling, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
-      );
-      stops.push(result.stop);
-      const hyp = out.map((c) => c.text);
-      const lead = item.document.slice(0, item.summary.length);
-      const doc = joinSentences(item.document, lang);
-      rows.push({
+  const { perItem, languages, examples } = await perLanguage<Omit<SummarizeRow, 'lang'>>(ctx, 'summarize', prep.items, (g) => g.document, async (item, input, lang, k) => {
+    const limit = Math.min(item.summary.length + 2, maxConcepts);
+    const { concepts: out, result } = await collect(
+      ctx.engine.summarize(input, { maxConcepts: limit, seed: itemSeed(ctx.seed, 2000, k), lang, decode: ctx.decode, sampling: ctx.sampling, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+    );
+    stops.push(result.stop);
+    const hyp = out.map((c) => c.text);
+    const lead = item.document.slice(0, item.summary.length);
+    const doc = joinSentences(item.document, lang);
+    return {
+      row: {
         n: 1,
         model: { ...textScores(hyp, item.summary, lang), ovl3: sourceOverlap(joinSentences(hyp, lang), doc, 3) },
         lead: { ...textScores(lead, item.summary, lang), ovl3: sourceOverlap(joinSentences(lead, lang), doc, 3) },
         referenceOvl3: sourceOverlap(joinSentences(item.summary, lang), doc, 3),
-      });
-      if (i === 0) examples.push({ lang, input: doc, output: joinSentences(hyp, lang), reference: joinSentences(item.summary, lang) });
-    }
-    languages.push({ ...meanScores(rows), lang, n: rows.length });
-    perItem.push(...rows);
-  }
+      },
+      example: { lang, input: doc, output: joinSentences(hyp, lang), reference: joinSentences(item.summary, lang) },
+    };
+  });
   return {
     status: 'ran',
     items: perItem.length,
@@ -111,27 +130,17 @@ export async function runExpand(ctx: SuiteContext): Promise<ExpandResult | Skipp
   const prep = prepare(ctx, 'expand');
   if ('status' in prep) return prep;
   const maxConcepts = ctx.engine.pack.manifest.lcm.stopping.maxConcepts;
-  const perItem: Omit<ExpandRow, 'lang'>[] = [];
-  const languages: ExpandRow[] = [];
-  const examples: Example[] = [];
-  let k = 0;
-  for (const [lang, group] of byLanguage(prep.items)) {
-    const inputs = await concepts(ctx, lang, group.map((g) => g.summary));
-    const rows: Omit<ExpandRow, 'lang'>[] = [];
-    for (const [i, item] of group.entries()) {
-      ctx.progress(`expand: ${lang} ${i + 1}/${group.length}`);
-      const summary = inputs[i]!;
-      const count = Math.min(item.document.length, maxConcepts);
-      const { concepts: out } = await collect(
-        ctx.engine.expand(summary, summary.length - 1, { count, withContext: true, seed: itemSeed(ctx.seed, 3000, k++), lang, decode: ctx.decode, sampling: ctx.sampling, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
-      );
-      const hyp = out.map((c) => c.text);
-      rows.push({ n: 1, model: textScores(hyp, item.document, lang), summary: textScores(item.summary, item.document, lang) });
-      if (i === 0) examples.push({ lang, input: joinSentences(item.summary, lang), output: joinSentences(hyp, lang), reference: joinSentences(item.document, lang) });
-    }
-    languages.push({ ...meanScores(rows), lang, n: rows.length });
-    perItem.push(...rows);
-  }
+  const { perItem, languages, examples } = await perLanguage<Omit<ExpandRow, 'lang'>>(ctx, 'expand', prep.items, (g) => g.summary, async (item, summary, lang, k) => {
+    const count = Math.min(item.document.length, maxConcepts);
+    const { concepts: out } = await collect(
+      ctx.engine.expand(summary, summary.length - 1, { count, withContext: true, seed: itemSeed(ctx.seed, 3000, k), lang, decode: ctx.decode, sampling: ctx.sampling, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+    );
+    const hyp = out.map((c) => c.text);
+    return {
+      row: { n: 1, model: textScores(hyp, item.document, lang), summary: textScores(item.summary, item.document, lang) },
+      example: { lang, input: joinSentences(item.summary, lang), output: joinSentences(hyp, lang), reference: joinSentences(item.document, lang) },
+    };
+  });
   return {
     status: 'ran',
     items: perItem.length,
