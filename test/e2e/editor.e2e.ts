@@ -301,6 +301,24 @@ describe.skipIf(skip !== null)('the editor through the web host', () => {
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
     expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(23, 24, 27)');
     await shot(page, 'dark-theme');
+    // "As the system" follows prefers-color-scheme; an explicit Light ignores it.
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const theme = async (value: string) => {
+      await page.getByRole('button', { name: 'Settings' }).click();
+      await dialog.getByLabel('Theme').selectOption(value);
+      await dialog.getByRole('button', { name: 'Save settings' }).click();
+      await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme ?? 'system')).toBe(value);
+    };
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await theme('system');
+    expect(await background()).toBe('rgb(23, 24, 27)');
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(await background()).toBe('rgb(251, 250, 247)');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await theme('light');
+    expect(await background()).toBe('rgb(251, 250, 247)');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await theme('dark');
     expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
     expect(browser.errors).toEqual([]);
   });
