@@ -191,6 +191,14 @@ describe('jobs and settings on a Quant-LCM pack', () => {
       const started = events.find((e): e is Extract<JobEvent, { type: 'started' }> => e.type === 'started')!;
       expect(started.job.params).toMatchObject({ quantSampling: { temperature: 0.3, topK: 2 } });
       expect(started.job.params).not.toHaveProperty('sampling');
+      // Each candidate (and each generated concept) records them too: the inspector's Parameters.
+      const candidates = q.store.candidates('q-3').filter((c) => c.jobId === started.job.id);
+      expect(candidates.map((c) => c.params)).toEqual([
+        { kind: 'regenerate', index: 0, quantSampling: { temperature: 0.3, topK: 2 } }, { kind: 'regenerate', index: 1, quantSampling: { temperature: 0.3, topK: 2 } },
+      ]);
+      const { jobId } = await q.service.startJob({ kind: 'continue', documentId, afterConceptId: 'q-3', count: 1, seed: 8 });
+      const made = (await q.finished(jobId)).filter((e): e is Extract<JobEvent, { type: 'concept' }> => e.type === 'concept');
+      expect(made.map((e) => e.concept.params)).toEqual([{ kind: 'continue', index: 0, quantSampling: { temperature: 0.3 } }]);
     } finally {
       await q.service.updateSettings({ quantSampling: null });
     }

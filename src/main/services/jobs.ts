@@ -52,6 +52,11 @@ interface RunContext {
   progress: (fraction: number, detail: string) => void;
 }
 
+/** A job's diffusion and Quant-LCM overrides as its concepts record them in their params (inspector: Parameters). */
+function samplingParams(request: Request): JsonObject {
+  return { ...(request.sampling ? { sampling: { ...request.sampling } } : {}), ...(request.quantSampling ? { quantSampling: { ...request.quantSampling } } : {}) };
+}
+
 /** A job's diffusion and Quant-LCM overrides as the engine worker takes them (`sampling`, `quant`). */
 function samplingArgs(request: Request): Pick<EngineOps['continue']['args'], 'sampling' | 'quant'> {
   return { ...(request.sampling ? { sampling: request.sampling } : {}), ...(request.quantSampling ? { quant: request.quantSampling } : {}) };
@@ -279,7 +284,7 @@ export class JobRunner {
     const lang = r.language ?? (r.kind === 'expand' ? anchor!.language : ctx.document.language);
     const base = { context: vectors.map((embedding) => ({ embedding })), seed: ctx.seed, lang, ...samplingArgs(r) };
     const onConcept = (c: { index: number; text: string; lang: string }) => {
-      const concept: NewConcept & { id: string } = generated(r.kind as 'continue' | 'expand' | 'summarize', anchor, c, { id: newId(), pack: ctx.pack.key, seed: ctx.seed, jobId: ctx.jobId });
+      const concept: NewConcept & { id: string } = generated(r.kind as 'continue' | 'expand' | 'summarize', anchor, c, { id: newId(), pack: ctx.pack.key, seed: ctx.seed, jobId: ctx.jobId, overrides: samplingParams(ctx.request) });
       this.emit({ jobId: ctx.jobId, type: 'concept', index: c.index, concept });
     };
     const options = { ...this.engineOptions(ctx, r.kind), onConcept };
@@ -308,7 +313,7 @@ export class JobRunner {
     }, this.engineOptions(ctx, 'regenerate'));
     ctx.signal.throwIfAborted();
     const candidates = this.store.addCandidates(conceptId, result.candidates.map((c) => ({
-      text: c.text, language: c.lang, origin: 'generated' as const, pack: ctx.pack.key, seed: ctx.seed, params: { kind: 'regenerate', index: c.index }, jobId: ctx.jobId,
+      text: c.text, language: c.lang, origin: 'generated' as const, pack: ctx.pack.key, seed: ctx.seed, params: { kind: 'regenerate', index: c.index, ...samplingParams(ctx.request) }, jobId: ctx.jobId,
     })));
     this.emit({ jobId: ctx.jobId, type: 'candidates', conceptId, candidates });
   }

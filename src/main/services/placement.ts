@@ -10,7 +10,7 @@
  * - expand: under the concept; sub-items of a list item, else one paragraph;
  * - summarize: one new top-level paragraph.
  */
-import type { Block, Concept, NewConcept } from '../../shared/library.ts';
+import type { Block, Concept, JsonObject, NewConcept } from '../../shared/library.ts';
 import { newId } from '../store/ids.ts';
 
 /** A concept with visible text: the only kind the engine can encode. */
@@ -21,6 +21,8 @@ interface JobProvenance {
   pack: string;
   seed: number;
   jobId: string;
+  /** The job's sampling overrides (`sampling`, `quantSampling`), kept in the concept's params; none = the pack's defaults. */
+  overrides?: JsonObject;
 }
 
 const ORIGIN = { continue: 'generated', expand: 'expanded', summarize: 'summarized' } as const;
@@ -63,7 +65,7 @@ export function generated(
     origin: ORIGIN[kind],
     pack: p.pack,
     seed: p.seed,
-    params: { kind, index: c.index },
+    params: { kind, index: c.index, ...p.overrides },
     jobId: p.jobId,
   };
 }
