@@ -16,7 +16,9 @@ one-tower-diffusion (``lcm.contextualizer`` and ``lcm.denoiser`` describe the sa
 
 quant-discrete / quant-continuous (``lcm.contextualizer``, ``lcm.denoiser`` = the head, ``lcm.codebooks``):
 - contextualizer.onnx: as the Two-Tower's (embeddings, past → hidden [B,T,D], present)
-- denoiser.onnx: partial [B,E], level int64 [B], context [1,P,D] → logits [B,K] (discrete) or residual [B,E]
+- denoiser_context.onnx: context rows [1,T,D] → cross_key.i/cross_value.i [1,H,T,Dh] (the head's cross-attention)
+- denoiser.onnx: partial [B,E], level int64 [B], cross_key.i/cross_value.i [1,H,M,Dh] of [zero row; context] →
+  logits [B,K] (discrete) or residual [B,E]
 - codebooks.bin: float32 little-endian [L,K,E] (normalized space), no header
 """
 from typing import Any, Dict, List, Tuple
@@ -78,13 +80,22 @@ class QuantContextGraph(nn.Module):
         return (hidden, *_interleave(keys, values))
 
 
+class QuantHeadContextGraph(nn.Module):
+    def __init__(self, model: QuantLCM):
+        super().__init__()
+        self.model = model
+
+    def forward(self, context: Tensor) -> Tuple[Tensor, ...]:
+        return tuple(_interleave(*self.model.head_context(context)))
+
+
 class QuantHeadGraph(nn.Module):
     def __init__(self, model: QuantLCM):
         super().__init__()
         self.model = model
 
-    def forward(self, partial: Tensor, level: Tensor, context: Tensor) -> Tensor:
-        return self.model.head_step(partial, level, context)
+    def forward(self, partial: Tensor, level: Tensor, *cross: Tensor) -> Tensor:
+        return self.model.head_from_kv(partial, level, *_split(cross))
 
 
 def export_quant_graphs(out_dir: str, lcm: QuantLCM, external_data: bool) -> List[str]:
@@ -101,13 +112,16 @@ def export_quant_graphs(out_dir: str, lcm: QuantLCM, external_data: bool) -> Lis
     written = export_graph(QuantContextGraph(lcm), (x, *_dummy_kv(2, cfg.heads, 2, cfg.head_dim, cfg.context_layers)),
                            out_dir, "contextualizer.onnx", ["embeddings", *past], ["hidden", *present], axes,
                            external_data)
+    cross = kv_names("cross", cfg.head_layers)
+    ctx = torch.randn(1, 3, cfg.model_dim, generator=torch.Generator().manual_seed(3))
+    written += export_graph(QuantHeadContextGraph(lcm), (ctx,), out_dir, "denoiser_context.onnx", ["context"], cross,
+                            {"context": {1: "T"}, **{n: {2: "T"} for n in cross}}, external_data)
     partial = torch.randn(3, cfg.embedding_dim, generator=torch.Generator().manual_seed(4))
     level = torch.tensor([0, cfg.levels - 1, cfg.levels // 2], dtype=torch.long)
-    ctx = torch.randn(1, 4, cfg.model_dim, generator=torch.Generator().manual_seed(3))
     out_name = "logits" if lcm.discrete else "residual"
-    written += export_graph(QuantHeadGraph(lcm), (partial, level, ctx), out_dir, "denoiser.onnx",
-                            ["partial", "level", "context"], [out_name],
-                            {"partial": {0: "B"}, "level": {0: "B"}, "context": {1: "P"}, out_name: {0: "B"}},
+    written += export_graph(QuantHeadGraph(lcm), (partial, level, *_dummy_kv(1, cfg.heads, 4, cfg.head_dim, cfg.head_layers)),
+                            out_dir, "denoiser.onnx", ["partial", "level", *cross], [out_name],
+                            {"partial": {0: "B"}, "level": {0: "B"}, out_name: {0: "B"}, **{n: {2: "M"} for n in cross}},
                             external_data)
     with open(os.path.join(out_dir, "codebooks.bin"), "wb") as f:
         f.write(lcm.rvq.to_bytes())
@@ -158,8 +172,9 @@ def lcm_manifest_section(lcm: Any, schedule: Any, sampling: Any) -> Dict[str, An
             "contextualizer": {"file": "contextualizer.onnx", "modelDim": cfg.model_dim, "layers": cfg.context_layers,
                                "heads": cfg.heads, "ffnDim": cfg.ffn_dim, "maxContext": cfg.max_context,
                                "ropeTheta": cfg.rope_theta},
-            "denoiser": {"file": "denoiser.onnx", "modelDim": cfg.model_dim, "layers": cfg.head_layers,
-                         "heads": cfg.heads, "ffnDim": cfg.ffn_dim, "timestepDim": cfg.level_dim},
+            "denoiser": {"file": "denoiser.onnx", "contextFile": "denoiser_context.onnx", "modelDim": cfg.model_dim,
+                         "layers": cfg.head_layers, "heads": cfg.heads, "ffnDim": cfg.ffn_dim,
+                         "timestepDim": cfg.level_dim},
             "codebooks": {"file": "codebooks.bin", "levels": cfg.levels, "size": cfg.codebook_size,
                           "space": "normalized"},
             "sampling": {"temperature": float(quant_sampling["temperature"]), "topK": int(quant_sampling["topK"])},

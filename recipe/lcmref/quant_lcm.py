@@ -121,15 +121,27 @@ class QuantLCM(nn.Module):
         return torch.matmul(books, y.unsqueeze(-1)).squeeze(-1)
 
     def head_step(self, partial: Tensor, level: Tensor, context: Tensor) -> Tensor:
-        """denoiser.onnx of a quant pack: partial sums [B, E] (normalized), level int64 [B], context rows
-        [1, P, D] (contextualizer outputs; P may be 0) → logits [B, K] or residual [B, E].
+        """The head on partial sums [B, E] (normalized), level int64 [B] and context rows [1, P, D]
+        (contextualizer outputs; P may be 0) → logits [B, K] or residual [B, E].
 
         The head cross-attends to [zero row; context] (the zero row's keys are the projection biases,
-        so an empty context works); every row sees every key.
+        so an empty context works); every row sees every key. The pack splits this in two graphs, as
+        the Two-Tower's denoiser: ``head_context`` (denoiser_context.onnx, each context row's cross
+        keys/values, computed once per row) and ``head_from_kv`` (denoiser.onnx, once per level).
         """
         rows = torch.cat([torch.zeros(1, 1, self.cfg.model_dim, dtype=context.dtype, device=context.device), context], dim=1)
-        ck, cv = self.head.cross_kv(rows)
-        y = self.head.run(partial.unsqueeze(1), level.unsqueeze(1), None, ck, cv, None).squeeze(1)
+        return self.head_from_kv(partial, level, *self.head_context(rows))
+
+    def head_context(self, rows: Tensor) -> Tuple[List[Tensor], List[Tensor]]:
+        """denoiser_context.onnx of a quant pack: rows [1, T, D] → per-layer cross keys/values [1, H, T, Dh]
+        (position-wise: the engine projects the zero row once, then each context row as it arrives)."""
+        return self.head.cross_kv(rows)
+
+    def head_from_kv(self, partial: Tensor, level: Tensor, cross_k: Sequence[Tensor], cross_v: Sequence[Tensor]
+                     ) -> Tensor:
+        """denoiser.onnx of a quant pack: partial [B, E], level [B], cross keys/values [1, H, M, Dh] of
+        [zero row; context] → logits [B, K] or residual [B, E]."""
+        y = self.head.run(partial.unsqueeze(1), level.unsqueeze(1), None, cross_k, cross_v, None).squeeze(1)
         return self._output(y, level)
 
     def forward_train(self, clean: Tensor, partial: Tensor, levels: Tensor) -> Tensor:

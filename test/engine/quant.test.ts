@@ -40,6 +40,7 @@ interface SamplerRef { prompt: number[][]; eotVector: number[]; runs: Run[] }
 interface RvqRef { levels: number; size: number; vectors: number[][]; codes: number[][]; decoded: number[][]; decodedTwoLevels: number[][] }
 interface GraphsRef {
   embeddings: number[][]; hidden: number[][]; presentKey: number[][][][]; partial: number[][]; level: number[]; contextRows: number;
+  crossKey: number[][][][]; crossValue: number[][][][];
   output: number[][]; outputEmptyContext: number[][]; outputName: 'logits' | 'residual';
 }
 const vecs = (rows: number[][]) => rows.map((v) => Float32Array.from(v));
@@ -104,7 +105,11 @@ for (const architecture of ['quant-discrete', 'quant-continuous'] as const) {
       const { manifest, problems } = validateManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
       expect(problems).toEqual([]);
       expect(manifest!.lcm.architecture).toBe(architecture);
-      expect(graphRoles(manifest!)).toEqual(['encoder', 'decoder', 'contextualizer', 'denoiser']);
+      expect(graphRoles(manifest!)).toEqual(['encoder', 'decoder', 'contextualizer', 'denoiserContext', 'denoiser']);
+      // A quant pack exported before the head's cross keys/values had their own graph is refused with what to do.
+      const old = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { lcm: { denoiser: Record<string, unknown> } };
+      delete old.lcm.denoiser.contextFile;
+      expect(validateManifest(old).problems).toContainEqual(expect.stringMatching(/`lcm\.denoiser\.contextFile` is missing: a quant-.* pack's head takes its context keys\/values from denoiser_context\.onnx .*export the pack again/));
       expect(lcm).toBeInstanceOf(QuantLcm);
       expect(lcm.deterministic).toBe(false);
       for (const role of graphRoles(pack.manifest)) await pack.graph(role); // each passes its signature check
@@ -124,7 +129,7 @@ for (const architecture of ['quant-discrete', 'quant-continuous'] as const) {
       expect(() => books.decode([0, 0, 0, 0, 0])).toThrow(/5 codes; the pack has 4 codebooks/);
     });
 
-    it('contextualizer.onnx and denoiser.onnx (the head) equal PyTorch, with and without context', async () => {
+    it('contextualizer.onnx, denoiser_context.onnx and denoiser.onnx (the head) equal PyTorch, with and without context', async () => {
       const c = pack.manifest.lcm.contextualizer;
       const E = pack.manifest.embeddingDim;
       const feeds: Record<string, TensorValue> = { embeddings: f32(Float32Array.from(graphs.embeddings.flat()), [1, 5, E]) };
@@ -135,11 +140,32 @@ for (const architecture of ['quant-discrete', 'quant-continuous'] as const) {
       const out = await (await pack.graph('contextualizer')).run(feeds);
       expectClose(out.hidden!.data as Float32Array, flat(graphs.hidden), GRAPH_TOL, 'hidden');
       expectClose(out['present_key.1']!.data as Float32Array, flat(graphs.presentKey[1]), GRAPH_TOL, 'present_key.1');
+      // The head's cross keys/values of [zero row; the first contextRows hidden rows], then the head on them.
+      const d = pack.manifest.lcm.denoiser!;
+      const dh = d.modelDim / d.heads;
+      const rows = Float32Array.from([...new Array<number>(d.modelDim).fill(0), ...graphs.hidden.slice(0, graphs.contextRows).flat()]);
+      const cross = await (await pack.graph('denoiserContext')).run({ context: f32(rows, [1, 1 + graphs.contextRows, d.modelDim]) });
+      const crossFeeds: Record<string, TensorValue> = {};
+      for (let l = 0; l < d.layers; l++) {
+        expectClose(cross[`cross_key.${l}`]!.data as Float32Array, flat(graphs.crossKey[l]!), GRAPH_TOL, `cross_key.${l}`);
+        expectClose(cross[`cross_value.${l}`]!.data as Float32Array, flat(graphs.crossValue[l]!), GRAPH_TOL, `cross_value.${l}`);
+        crossFeeds[`cross_key.${l}`] = cross[`cross_key.${l}`]!;
+        crossFeeds[`cross_value.${l}`] = cross[`cross_value.${l}`]!;
+      }
       const head = await pack.graph('denoiser');
-      const ctx = Float32Array.from(graphs.hidden.slice(0, graphs.contextRows).flat());
-      const y = await head.run({ partial: f32(Float32Array.from(graphs.partial.flat()), [3, E]), level: i64(graphs.level, [3]), context: f32(ctx, [1, graphs.contextRows, c.modelDim]) });
+      const y = await head.run({ partial: f32(Float32Array.from(graphs.partial.flat()), [3, E]), level: i64(graphs.level, [3]), ...crossFeeds });
       expectClose(y[graphs.outputName]!.data as Float32Array, flat(graphs.output), GRAPH_TOL, graphs.outputName);
-      const y0 = await head.run({ partial: f32(Float32Array.from(graphs.partial.slice(0, 2).flat()), [2, E]), level: i64(graphs.level.slice(0, 2), [2]), context: f32(new Float32Array(0), [1, 0, c.modelDim]) });
+      // An empty context: the zero row's keys only.
+      const zeroOnly: Record<string, TensorValue> = {};
+      for (let l = 0; l < d.layers; l++) {
+        for (const kind of ['key', 'value'] as const) {
+          const t = crossFeeds[`cross_${kind}.${l}`]!.data as Float32Array;
+          const first = new Float32Array(d.heads * dh);
+          for (let h = 0; h < d.heads; h++) first.set(t.subarray(h * (1 + graphs.contextRows) * dh, (h * (1 + graphs.contextRows) + 1) * dh), h * dh);
+          zeroOnly[`cross_${kind}.${l}`] = f32(first, [1, d.heads, 1, dh]);
+        }
+      }
+      const y0 = await head.run({ partial: f32(Float32Array.from(graphs.partial.slice(0, 2).flat()), [2, E]), level: i64(graphs.level.slice(0, 2), [2]), ...zeroOnly });
       expectClose(y0[graphs.outputName]!.data as Float32Array, flat(graphs.outputEmptyContext), GRAPH_TOL, `${graphs.outputName}, empty context`);
     });
 

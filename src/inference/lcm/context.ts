@@ -11,7 +11,7 @@ import { f32, type TensorValue } from '../backend/ort.ts';
 import { throwIfCancelled } from '../errors.ts';
 import type { ModelPack } from '../pack/loader.ts';
 import type { ContextualizerSpec } from '../pack/types.ts';
-import { row, stack } from '../tensor.ts';
+import { concatSeq, row, stack } from '../tensor.ts';
 import { cacheFeeds, emptyCache, presentCache, type KvCache } from './kvCache.ts';
 import type { ConceptContext, SampleRequest } from './model.ts';
 import { sampleNext, type DiffusionOptions } from './sampler.ts';
@@ -81,6 +81,53 @@ export abstract class CachedContext implements ConceptContext {
       await this.onChunk(out, part.length);
       this.vectors.push(...part.map((v) => Float32Array.from(v)));
     }
+  }
+}
+
+/**
+ * The second tower's cross-attention keys/values of [zero row; context rows]
+ * (Two-Tower denoiser, Quant-LCM head: the pack's `denoiserContext` graph),
+ * each row projected once as it arrives. Key 0 is the reference's prepended
+ * zero vector (its keys are the projection biases), added by `reset`, so an
+ * empty context still has one key.
+ */
+export class CrossKvCache {
+  private cache: KvCache;
+
+  constructor(private readonly pack: ModelPack, private readonly tower: { layers: number; heads: number; modelDim: number }) {
+    this.cache = emptyCache(tower.layers);
+  }
+
+  /** Keys per layer (1 + context rows after `reset`). */
+  get length(): number {
+    return this.cache.length;
+  }
+
+  /** Empties the cache and adds the zero row's keys/values (cheap: one row). */
+  async reset(): Promise<void> {
+    this.cache = emptyCache(this.tower.layers);
+    await this.append(new Float32Array(this.tower.modelDim), 1);
+  }
+
+  /** Projects `rows` contextualizer outputs [rows, D] to cross keys/values and appends them. */
+  async append(hidden: Float32Array, rows: number): Promise<void> {
+    const t = this.tower;
+    const dh = t.modelDim / t.heads;
+    const out = await (await this.pack.graph('denoiserContext')).run({ context: f32(hidden, [1, rows, t.modelDim]) });
+    const tensors: Float32Array[] = [];
+    for (let i = 0; i < t.layers; i++) {
+      for (const kind of ['key', 'value'] as const) {
+        const prev = this.cache.tensors[tensors.length]!;
+        tensors.push(concatSeq(prev, this.cache.length, out[`cross_${kind}.${i}`]!.data as Float32Array, rows, t.heads, dh));
+      }
+    }
+    this.cache = { tensors, length: this.cache.length + rows };
+  }
+
+  /** The `cross_key.i` / `cross_value.i` feeds, [1, H, length, Dh]. */
+  feeds(): Record<string, TensorValue> {
+    const t = this.tower;
+    return cacheFeeds({}, this.cache, 'cross', t.layers, t.heads, t.modelDim / t.heads);
   }
 }
 

@@ -11,7 +11,9 @@
  * Each level: scores / temperature, top-k, softmax, one uniform draw per
  * candidate (levels outer, candidates inner); temperature 0 is greedy and
  * draws nothing. The concept is the sum of its L centroids, denormalized.
- * Cost per concept: L head runs (batch = candidates) against the P context rows.
+ * Cost per concept: L head runs (batch = candidates) against the cross
+ * keys/values of the P context rows, which are projected once per row as the
+ * context grows (denoiser_context.onnx, the Two-Tower's CrossKvCache).
  */
 import { f32, i64, type TensorValue } from '../backend/ort.ts';
 import { InputError, throwIfCancelled } from '../errors.ts';
@@ -19,7 +21,7 @@ import type { ModelPack } from '../pack/loader.ts';
 import type { QuantLcmSpec } from '../pack/types.ts';
 import type { Rng } from '../rng.ts';
 import { row, stack } from '../tensor.ts';
-import { CachedContext } from './context.ts';
+import { CachedContext, CrossKvCache } from './context.ts';
 import type { ConceptLcm, SampleRequest } from './model.ts';
 import { addInto, Codebooks } from './rvq.ts';
 import type { DiffusionOptions } from './sampler.ts';
@@ -82,7 +84,9 @@ export class QuantLcm implements ConceptLcm {
   }
 
   async newContext(): Promise<QuantLcmContext> {
-    return new QuantLcmContext(this, await this.codebooks());
+    const ctx = new QuantLcmContext(this, await this.codebooks());
+    await ctx.reset();
+    return ctx;
   }
 
   /** The pack's sampling defaults (lcm.sampling), overridden by `overrides`; checked, with errors that name the option. */
@@ -110,24 +114,23 @@ export class QuantLcm implements ConceptLcm {
   }
 }
 
-/** The contextualizer's cache (CachedContext) and its output rows, the head's memory. */
+/** The contextualizer's cache (CachedContext) and the head's cross keys/values of its output rows (CrossKvCache). */
 export class QuantLcmContext extends CachedContext {
-  private hidden: Float32Array[] = [];
+  private readonly crossCache: CrossKvCache;
   /** Codes of the last `sample` call: [candidate][level]. */
   lastCodes: number[][] = [];
 
   constructor(private readonly lcm: QuantLcm, readonly codebooks: Codebooks) {
     super(lcm.pack, lcm.spec.contextualizer);
+    this.crossCache = new CrossKvCache(lcm.pack, lcm.spec.denoiser);
   }
 
   protected override async onReset(): Promise<void> {
-    this.hidden = [];
+    await this.crossCache.reset();
   }
 
-  protected onChunk(out: Record<string, TensorValue>, rows: number): void {
-    const D = this.lcm.spec.contextualizer.modelDim;
-    const hidden = out.hidden!.data as Float32Array;
-    for (let j = 0; j < rows; j++) this.hidden.push(row(hidden, D, j).slice());
+  protected onChunk(out: Record<string, TensorValue>, rows: number): Promise<void> {
+    return this.crossCache.append(out.hidden!.data as Float32Array, rows);
   }
 
   /**
@@ -141,16 +144,15 @@ export class QuantLcmContext extends CachedContext {
     if (!Number.isInteger(C) || C < 1) throw new RangeError(`candidates must be a positive integer, got ${String(C)}.`);
     const opts = this.lcm.quantOptions(request.quant);
     const E = this.lcm.pack.manifest.embeddingDim;
-    const D = this.lcm.spec.contextualizer.modelDim;
     const books = this.codebooks;
     const discrete = this.lcm.architecture === 'quant-discrete';
-    const context = f32(stack(this.hidden, D), [1, this.hidden.length, D]);
+    const cross = this.crossCache.feeds();
     const partial = Array.from({ length: C }, () => new Float32Array(E));
     const codes = Array.from({ length: C }, () => [] as number[]);
     const head = await this.lcm.pack.graph('denoiser');
     for (let level = 0; level < books.levels; level++) {
       throwIfCancelled(request.signal);
-      const out = await head.run({ partial: f32(stack(partial, E), [C, E]), level: i64(new Array(C).fill(level), [C]), context });
+      const out = await head.run({ partial: f32(stack(partial, E), [C, E]), level: i64(new Array(C).fill(level), [C]), ...cross });
       const data = (discrete ? out.logits! : out.residual!).data as Float32Array;
       for (let b = 0; b < C; b++) {
         const scores = discrete ? row(data, books.size, b) : negate(books.distances(row(data, E, b), level));

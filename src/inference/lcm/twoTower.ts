@@ -7,9 +7,7 @@
 import { f32, i64, type TensorValue } from '../backend/ort.ts';
 import type { ModelPack } from '../pack/loader.ts';
 import type { TwoTowerLcmSpec } from '../pack/types.ts';
-import { concatSeq } from '../tensor.ts';
-import { CachedContext, sampleDiffusion } from './context.ts';
-import { cacheFeeds, emptyCache, type KvCache } from './kvCache.ts';
+import { CachedContext, CrossKvCache, sampleDiffusion } from './context.ts';
 import type { ConceptLcm, SampleRequest } from './model.ts';
 import { diffusionOptions, type DiffusionOptions } from './sampler.ts';
 import { makeSchedule, type Schedule } from './schedule.ts';
@@ -50,37 +48,20 @@ export class TwoTowerLcm implements ConceptLcm {
  * being the reference's prepended zero vector.
  */
 export class LcmContext extends CachedContext {
-  private crossCache: KvCache;
+  private readonly crossCache: CrossKvCache;
 
   constructor(private readonly lcm: TwoTowerLcm) {
     super(lcm.pack, lcm.spec.contextualizer);
-    this.crossCache = emptyCache(lcm.spec.denoiser.layers);
+    this.crossCache = new CrossKvCache(lcm.pack, lcm.spec.denoiser);
   }
 
   /** The zero key's cross keys/values are recomputed (cheap: one row). */
   protected override async onReset(): Promise<void> {
-    const d = this.lcm.spec.denoiser;
-    this.crossCache = emptyCache(d.layers);
-    await this.appendCross(new Float32Array(d.modelDim), 1);
+    await this.crossCache.reset();
   }
 
   protected onChunk(out: Record<string, TensorValue>, rows: number): Promise<void> {
-    return this.appendCross(out.hidden!.data as Float32Array, rows);
-  }
-
-  /** Projects `rows` contextualizer outputs to the denoiser's cross keys/values and appends them. */
-  private async appendCross(hidden: Float32Array, rows: number): Promise<void> {
-    const d = this.lcm.spec.denoiser;
-    const dh = d.modelDim / d.heads;
-    const out = await (await this.lcm.pack.graph('denoiserContext')).run({ context: f32(hidden, [1, rows, d.modelDim]) });
-    const tensors: Float32Array[] = [];
-    for (let i = 0; i < d.layers; i++) {
-      for (const kind of ['key', 'value'] as const) {
-        const prev = this.crossCache.tensors[tensors.length]!;
-        tensors.push(concatSeq(prev, this.crossCache.length, out[`cross_${kind}.${i}`]!.data as Float32Array, rows, d.heads, dh));
-      }
-    }
-    this.crossCache = { tensors, length: this.crossCache.length + rows };
+    return this.crossCache.append(out.hidden!.data as Float32Array, rows);
   }
 
   /**
@@ -89,11 +70,10 @@ export class LcmContext extends CachedContext {
    * (denormalized) vectors; the context is not changed.
    */
   async sample(request: SampleRequest): Promise<Float32Array[]> {
-    const d = this.lcm.spec.denoiser;
     const E = this.lcm.pack.manifest.embeddingDim;
     const M = this.crossCache.length;
     const graph = await this.lcm.pack.graph('denoiser');
-    const cross = cacheFeeds({}, this.crossCache, 'cross', d.layers, d.heads, d.modelDim / d.heads);
+    const cross = this.crossCache.feeds();
     return sampleDiffusion(this.lcm, request, async (noisy, rows, n, timestep) => {
       // Conditional rows attend to every key; unconditional rows only to key 0 (the zero vector), as the
       // reference's empty-context branch of classifier-free guidance.

@@ -84,7 +84,7 @@ export class ModelPack {
       case 'decoder': return m.sonar.decoder.file;
       case 'contextualizer': return m.lcm.contextualizer.file;
       case 'denoiserContext':
-        if (m.lcm.architecture === 'two-tower-diffusion') return m.lcm.denoiser.contextFile;
+        if (m.lcm.architecture === 'two-tower-diffusion' || m.lcm.architecture === 'quant-discrete' || m.lcm.architecture === 'quant-continuous') return m.lcm.denoiser.contextFile;
         break;
       case 'denoiser':
         if (m.lcm.architecture !== 'base-mse') return m.lcm.denoiser.file;

@@ -29,16 +29,16 @@ const kv = (prefix: string, layers: number, heads: number, headDim: number, batc
 /**
  * The graphs a pack of this architecture has, in the order `lcm packs` opens them
  * (docs/model-pack.md, docs/variants.md). Base-LCM: one LCM graph; One-Tower: two
- * (context rows, noisy rows); Quant-LCM: two (context rows, the unit head);
- * Two-Tower: three.
+ * (context rows, noisy rows); Two-Tower and Quant-LCM: three (context rows, the
+ * second tower's cross keys/values, the denoiser or unit head).
  */
 export function graphRoles(m: PackManifest): GraphRole[] {
   switch (m.lcm.architecture) {
     case 'base-mse': return ['encoder', 'decoder', 'contextualizer'];
     case 'one-tower-diffusion': return ['encoder', 'decoder', 'contextualizer', 'denoiser'];
-    case 'two-tower-diffusion': return ['encoder', 'decoder', 'contextualizer', 'denoiserContext', 'denoiser'];
+    case 'two-tower-diffusion':
     case 'quant-discrete':
-    case 'quant-continuous': return ['encoder', 'decoder', 'contextualizer', 'denoiser'];
+    case 'quant-continuous': return ['encoder', 'decoder', 'contextualizer', 'denoiserContext', 'denoiser'];
   }
 }
 
@@ -81,7 +81,7 @@ export function expectedSignature(m: PackManifest, role: GraphRole): GraphSignat
       break;
     }
     case 'denoiserContext': {
-      if (lcm.architecture !== 'two-tower-diffusion') break; // refused above
+      if (lcm.architecture !== 'two-tower-diffusion' && lcm.architecture !== 'quant-discrete' && lcm.architecture !== 'quant-continuous') break; // refused above
       const d = lcm.denoiser;
       const dh = d.modelDim / d.heads;
       return {
@@ -91,8 +91,10 @@ export function expectedSignature(m: PackManifest, role: GraphRole): GraphSignat
     }
     case 'denoiser': {
       if (lcm.architecture === 'base-mse') break; // refused above
+      const d = lcm.denoiser;
+      const dh = d.modelDim / d.heads;
       if (lcm.architecture === 'quant-discrete' || lcm.architecture === 'quant-continuous') {
-        // Quant head: partial centroid sums at a codebook level, attending to [zero row; context rows].
+        // Quant head: partial centroid sums at a codebook level, attending to the cross keys/values of [zero row; context rows].
         const out: ExpectedTensor = lcm.architecture === 'quant-discrete'
           ? { name: 'logits', type: 'float32', dims: [null, lcm.codebooks.size] }
           : { name: 'residual', type: 'float32', dims: [null, E] };
@@ -100,13 +102,11 @@ export function expectedSignature(m: PackManifest, role: GraphRole): GraphSignat
           inputs: [
             { name: 'partial', type: 'float32', dims: [null, E] },
             { name: 'level', type: 'int64', dims: [null] },
-            { name: 'context', type: 'float32', dims: [1, null, lcm.contextualizer.modelDim] },
+            ...kv('cross', d.layers, d.heads, dh, 1),
           ],
           outputs: [out],
         };
       }
-      const d = lcm.denoiser;
-      const dh = d.modelDim / d.heads;
       if (lcm.architecture === 'one-tower-diffusion') {
         return {
           inputs: [

@@ -175,13 +175,15 @@ export interface BaseMseLcmSpec extends LcmCommonSpec {
 
 /**
  * Quant-LCM head (docs/variants.md): the Two-Tower's denoiser tower with the
- * codebook level in place of the diffusion timestep; it runs as the pack's
- * `denoiser` graph role (`denoiser.onnx`: partial, level, context → logits or
- * residual) and reads the contextualizer rows itself (no denoiser_context graph).
+ * codebook level in place of the diffusion timestep, in two graphs as the
+ * Two-Tower's: `contextFile` (denoiser_context.onnx: each context row's cross
+ * keys/values, computed once per row) and `file` (denoiser.onnx: partial,
+ * level, cross keys/values → logits or residual, once per level).
  */
 export interface QuantHeadSpec extends TransformerShape {
   file: string;
-  contextFile?: undefined;
+  /** denoiser_context.onnx: cross-attention keys/values of context rows. */
+  contextFile: string;
   /** Width of the level's sinusoid embedding (the DiT timestep encoder's). */
   timestepDim: number;
 }

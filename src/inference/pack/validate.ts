@@ -84,6 +84,10 @@ function shape(obj: Json, path: string, problems: Problems): void {
 /** The Quant-LCM's fields (docs/variants.md): the head, the codebooks, temperature/top-k sampling; no schedule. */
 function validateQuant(raw: Record<string, Json>, architecture: string, p: Problems): void {
   relPath(raw, 'lcm.denoiser.file', p);
+  const dnRaw = field(raw, 'lcm.denoiser', new Problems());
+  if (isObject(dnRaw) && !('contextFile' in dnRaw)) {
+    p.add(`\`lcm.denoiser.contextFile\` is missing: a ${architecture} pack's head takes its context keys/values from denoiser_context.onnx (packs exported before 2026-11-29 read the context rows in denoiser.onnx; export the pack again with recipe/run.py export)`);
+  } else relPath(raw, 'lcm.denoiser.contextFile', p);
   shape(raw, 'lcm.denoiser', p);
   int(raw, 'lcm.denoiser.timestepDim', p, 2);
   const cm = field(raw, 'lcm.contextualizer', new Problems());
@@ -91,7 +95,6 @@ function validateQuant(raw: Record<string, Json>, architecture: string, p: Probl
   if (isObject(cm) && isObject(dn) && cm.modelDim !== dn.modelDim) {
     p.add('`lcm.contextualizer.modelDim` and `lcm.denoiser.modelDim` must be equal (the quant head cross-attends to the contextualizer outputs)');
   }
-  if (isObject(dn) && 'contextFile' in dn) p.add(`\`lcm.denoiser.contextFile\` does not apply to a ${architecture} pack (its head reads the contextualizer rows itself): remove it`);
   if (isObject(raw.lcm) && 'schedule' in raw.lcm) p.add(`\`lcm.schedule\` does not apply to a ${architecture} pack (nothing is denoised: units are sampled level by level with temperature and top-k): remove it`);
   relPath(raw, 'lcm.codebooks.file', p);
   int(raw, 'lcm.codebooks.levels', p, 1, 1024);
@@ -242,7 +245,7 @@ export function validateManifest(raw: Json): { manifest: PackManifest | undefine
       field(raw, 'lcm.contextualizer.file', new Problems()),
       ...(diffusion || quant ? [field(raw, 'lcm.denoiser.file', new Problems())] : []),
       ...(quant ? [field(raw, 'lcm.codebooks.file', new Problems())] : []),
-      ...(architecture === 'two-tower-diffusion' ? [field(raw, 'lcm.denoiser.contextFile', new Problems())] : []),
+      ...(architecture === 'two-tower-diffusion' || quant ? [field(raw, 'lcm.denoiser.contextFile', new Problems())] : []),
       field(raw, 'lcm.normalizer.file', new Problems()), field(raw, 'modelCard', new Problems()),
     ];
     for (const n of named) if (typeof n === 'string' && !listed.has(n)) p.add(`\`${n}\` is named by the manifest but not listed in \`files\` (with its bytes and sha256)`);
