@@ -47,9 +47,10 @@ def empty_cache(decoder: SonarDecoder, batch: int, device: torch.device) -> Tupl
     return [torch.zeros(shape, device=device) for _ in range(n)], [torch.zeros(shape, device=device) for _ in range(n)]
 
 
-def decoder_step(decoder: SonarDecoder, ids: Tensor, emb: Tensor, past_k: Sequence[Tensor], past_v: Sequence[Tensor]
-                 ) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
-    """SonarDecoder.step: logits [B, T, V] of T new tokens after the cached P, and the grown cache."""
+def decoder_step(decoder: SonarDecoder, ids: Tensor, emb: Tensor, past_k: Sequence[Tensor], past_v: Sequence[Tensor],
+                 project: bool = True) -> Tuple[Tensor, List[Tensor], List[Tensor]]:
+    """SonarDecoder.step: logits [B, T, V] of T new tokens after the cached P (``project=False``: the final
+    states [B, T, D] before the output projection), and the grown cache."""
     past_len = past_k[0].shape[2]
     x = _embed(decoder, decoder.decoder_frontend.embed, ids, past_len)
     mask = _causal(ids.shape[1], past_len, ids.device)
@@ -59,12 +60,26 @@ def decoder_step(decoder: SonarDecoder, ids: Tensor, emb: Tensor, past_k: Sequen
         x, k, v = layer(x, memory, pk, pv, mask)
         keys.append(k)
         values.append(v)
-    return decoder.final_proj(decoder.decoder.layer_norm(x)), keys, values
+    h = decoder.decoder.layer_norm(x)
+    return (decoder.final_proj(h) if project else h), keys, values
 
 
 def decode_logits(decoder: SonarDecoder, ids: Tensor, emb: Tensor) -> Tensor:
     """SonarDecoder.forward (teacher forcing): logits [B, T, V]."""
     return decoder_step(decoder, ids, emb, *empty_cache(decoder, ids.shape[0], ids.device))[0]
+
+
+def token_cross_entropy(decoder: SonarDecoder, ids: Tensor, emb: Tensor, labels: Tensor, ignore_index: int,
+                        label_smoothing: float) -> Tensor:
+    """Teacher-forced cross-entropy, the mean over the labelled positions (``labels != ignore_index``), as
+    ``F.cross_entropy(decode_logits(...), labels, ignore_index=…)``, but the output projection (V·D per token,
+    the decoder's largest product) and the softmax run on those positions only, not on the padding. The tied
+    projection is applied as x · Eᵀ (F.linear), whose [N, V] result is contiguous for the softmax; the module's
+    own (E · xᵀ)ᵀ form exists for the ONNX export (lcmref/sonar.py TiedProjection) and is the same product."""
+    h = decoder_step(decoder, ids, emb, *empty_cache(decoder, ids.shape[0], ids.device), project=False)[0]
+    keep = labels != ignore_index
+    logits = F.linear(h[keep], decoder.final_proj.weight)
+    return F.cross_entropy(logits.float(), labels[keep], label_smoothing=label_smoothing)
 
 
 def _time_embedding(denoiser: Denoiser, timesteps: Tensor) -> Tensor:
@@ -119,6 +134,11 @@ def check_against_reference(encoder: SonarEncoder, decoder: SonarDecoder, lcm: T
         _, pk, pv = decoder_step(decoder, ids[:, :4], e_ref, pk, pv)
         inc = decoder_step(decoder, ids[:, 4:], e_ref, pk, pv)[0]
         worst = max(worst, float((decoder(ids, e_ref)[:, 4:] - inc).abs().max()))
+        # The training loss on labelled positions only = cross-entropy over the full logits with ignore_index.
+        labels = torch.where(mask.bool(), ids, torch.full_like(ids, -100))
+        full = F.cross_entropy(decoder(ids, e_ref).reshape(-1, v), labels.reshape(-1), ignore_index=-100,
+                               label_smoothing=0.1)
+        worst = max(worst, abs(float(full - token_cross_entropy(decoder, ids, e_ref, labels, -100, 0.1))))
         dim = lcm.cfg.embedding_dim
         clean, noisy = torch.randn(2, 5, dim, generator=g), torch.randn(2, 5, dim, generator=g)
         t = torch.randint(0, 100, (2, 5), generator=g)

@@ -43,7 +43,7 @@ from lcmref.tokenizer import PackTokenizer
 from . import tokenizer as tokstage
 from .common import Work, log, read_jsonl, word_count
 from .decode import decode_vectors, encode_ids
-from .forward import decode_logits, encode
+from .forward import encode, token_cross_entropy
 from .metrics import corpus_chrf
 from .streams import MixedStream, PooledBatcher, language_weights, pad_rows
 
@@ -250,9 +250,7 @@ class SonarTask:
         labels, _ = pad_rows([e["labels"] for e in batch], self.tok.ids.pad, fill=IGNORE)
         t = lambda x: torch.tensor(x, dtype=torch.long, device=dev)  # noqa: E731
         emb = encode(net.encoder, t(enc), t(enc_mask))
-        logits = decode_logits(net.decoder, t(dec), emb)
-        ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), t(labels).reshape(-1),
-                             ignore_index=IGNORE, label_smoothing=self.cfg.label_smoothing)
+        ce = token_cross_entropy(net.decoder, t(dec), emb, t(labels), IGNORE, self.cfg.label_smoothing)
         extras = {"ce": float(ce.detach())}
         loss = ce
         rows = [i for i, e in enumerate(batch) if e["pair"] is not None]

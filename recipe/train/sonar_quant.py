@@ -24,7 +24,6 @@ import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,7 +33,7 @@ from lcmref.rvq import ResidualVQ  # noqa: E402
 from lcmref.two_tower import SonarNormalizer  # noqa: E402
 
 from .common import Work, apply_overrides, default_work, log, read_json, set_threads  # noqa: E402
-from .forward import decode_logits, encode  # noqa: E402
+from .forward import encode, token_cross_entropy  # noqa: E402
 from .loop import RunOptions, Trainer, load_weights, prepare_run_dir  # noqa: E402
 from .sonar import IGNORE, SonarAutoencoder, SonarTask, SonarTrainConfig  # noqa: E402
 from .streams import pad_rows  # noqa: E402
@@ -88,9 +87,7 @@ class QuantDecoderTask(SonarTask):
         t = lambda x: torch.tensor(x, dtype=torch.long, device=dev)  # noqa: E731
         with torch.no_grad():
             emb = self.quantize(encode(net.encoder, t(enc), t(enc_mask)))
-        logits = decode_logits(net.decoder, t(dec), emb)
-        ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), t(labels).reshape(-1),
-                             ignore_index=IGNORE, label_smoothing=self.cfg.label_smoothing)
+        ce = token_cross_entropy(net.decoder, t(dec), emb, t(labels), IGNORE, self.cfg.label_smoothing)
         return ce, {"ce": float(ce.detach())}, sum(len(e["enc"]) + len(e["dec"]) for e in batch)
 
     @torch.no_grad()
