@@ -218,7 +218,7 @@ def preflight(a: argparse.Namespace) -> float:
     from train.common import Work, apply_overrides
     from train import tokenizer as tokstage
     from train.decode import encode_texts
-    from train.forward import decode_logits, encode, lcm_forward_train
+    from train.forward import encode, lcm_forward_train, token_cross_entropy
     from train.lcm import LcmTrainConfig, build_model, next_concept_cosines
     from train.lcm_data import Sequence as Seq
     from train.sonar import SonarAutoencoder, SonarTrainConfig, evaluate_sonar
@@ -244,8 +244,7 @@ def preflight(a: argparse.Namespace) -> float:
         return contextlib.nullcontext()
 
     with autocast():
-        logits = decode_logits(net.decoder, ids, encode(net.encoder, ids, mask))
-        loss = torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), ids.reshape(-1))
+        loss = token_cross_entropy(net.decoder, ids, encode(net.encoder, ids, mask), ids, -100, 0.1)
     loss.backward()
     opt.step()
     net.eval()

@@ -23,9 +23,8 @@ from typing import List, Optional
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as recipe/run.py
 
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
-from .forward import decode_logits, encode, lcm_forward_train  # noqa: E402
+from .forward import encode, lcm_forward_train, token_cross_entropy  # noqa: E402
 from .lcm import LcmTrainConfig, build_model  # noqa: E402
 from .loop import param_groups  # noqa: E402
 from .sonar import IGNORE, SonarAutoencoder, SonarTrainConfig  # noqa: E402
@@ -48,9 +47,8 @@ def bench_sonar(seconds: float, vocab: int, mean_len: int, precision: str = "fp3
     params = sum(p.numel() for p in {id(p): p for p in net.parameters()}.values())
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds or steps < 3:
-        with _autocast(precision):
-            logits = decode_logits(net.decoder, ids, encode(net.encoder, ids, mask))
-        loss = F.cross_entropy(logits.float().reshape(-1, vocab), labels.reshape(-1), ignore_index=IGNORE, label_smoothing=0.1)
+        with _autocast(precision):  # the sonar stage's loss (train/sonar.py SonarTask.loss)
+            loss = token_cross_entropy(net.decoder, ids, encode(net.encoder, ids, mask), labels, IGNORE, 0.1)
         opt.zero_grad()
         loss.backward()
         opt.step()
