@@ -39,7 +39,7 @@ from .lcm import QUANT_VARIANTS  # noqa: E402
 # The compared schedules: the default (cosine, as Meta's released LCMs), the quadratic of Ho et al. (β from
 # 1e-4 to 0.02; eq. 13) and the paper's sigmoid(γ, δ) settings (eq. 14). All with T = 100 and betas rescaled to
 # zero terminal SNR (lcmref/ddim.py), as the recipe's default: without it a 100-step quadratic schedule ends
-# with ᾱ_T ≈ 0.36, far from noise, and sampling would start from a state the model never saw.
+# with ᾱ_T ≈ 0.48, far from noise, and sampling would start from a state the model never saw.
 SCHEDULES: Dict[str, Dict[str, Any]] = {
     "cosine": {"schedule": "cosine"},
     "quadratic": {"schedule": "quadratic", "schedule_beta_start": 0.0001, "schedule_beta_end": 0.02},
