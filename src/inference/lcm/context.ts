@@ -132,6 +132,29 @@ export class CrossKvCache {
 }
 
 /**
+ * A context whose second tower cross-attends to the contextualizer's outputs
+ * (Two-Tower denoiser, Quant-LCM head): CachedContext plus the cross keys/values
+ * of each output row (CrossKvCache), rebuilt with the zero row on reset.
+ */
+export abstract class CrossAttendedContext extends CachedContext {
+  protected readonly crossCache: CrossKvCache;
+
+  constructor(pack: ModelPack, tower: ContextualizerSpec, second: { layers: number; heads: number; modelDim: number }) {
+    super(pack, tower);
+    this.crossCache = new CrossKvCache(pack, second);
+  }
+
+  /** The zero key's cross keys/values are recomputed (cheap: one row). */
+  protected override async onReset(): Promise<void> {
+    await this.crossCache.reset();
+  }
+
+  protected onChunk(out: Record<string, TensorValue>, rows: number): Promise<void> {
+    return this.crossCache.append(out.hidden!.data as Float32Array, rows);
+  }
+}
+
+/**
  * One diffusion run of a diffusion LCM (Two-Tower, One-Tower): all candidates
  * in one batch and, with guidance, the same latents again as unconditional
  * rows after them. `runX0(noisy, rows, n, timestep)` gets the [rows, E] batch

@@ -15,13 +15,13 @@
  * keys/values of the P context rows, which are projected once per row as the
  * context grows (denoiser_context.onnx, the Two-Tower's CrossKvCache).
  */
-import { f32, i64, type TensorValue } from '../backend/ort.ts';
+import { f32, i64 } from '../backend/ort.ts';
 import { InputError, throwIfCancelled } from '../errors.ts';
 import type { ModelPack } from '../pack/loader.ts';
 import type { QuantLcmSpec } from '../pack/types.ts';
 import type { Rng } from '../rng.ts';
 import { row, stack } from '../tensor.ts';
-import { CachedContext, CrossKvCache } from './context.ts';
+import { CrossAttendedContext } from './context.ts';
 import type { ConceptLcm, SampleRequest } from './model.ts';
 import { addInto, Codebooks } from './rvq.ts';
 import type { DiffusionOptions } from './sampler.ts';
@@ -114,23 +114,13 @@ export class QuantLcm implements ConceptLcm {
   }
 }
 
-/** The contextualizer's cache (CachedContext) and the head's cross keys/values of its output rows (CrossKvCache). */
-export class QuantLcmContext extends CachedContext {
-  private readonly crossCache: CrossKvCache;
+/** The contextualizer's cache and the head's cross keys/values of its output rows (CrossAttendedContext). */
+export class QuantLcmContext extends CrossAttendedContext {
   /** Codes of the last `sample` call: [candidate][level]. */
   lastCodes: number[][] = [];
 
   constructor(private readonly lcm: QuantLcm, readonly codebooks: Codebooks) {
-    super(lcm.pack, lcm.spec.contextualizer);
-    this.crossCache = new CrossKvCache(lcm.pack, lcm.spec.denoiser);
-  }
-
-  protected override async onReset(): Promise<void> {
-    await this.crossCache.reset();
-  }
-
-  protected onChunk(out: Record<string, TensorValue>, rows: number): Promise<void> {
-    return this.crossCache.append(out.hidden!.data as Float32Array, rows);
+    super(lcm.pack, lcm.spec.contextualizer, lcm.spec.denoiser);
   }
 
   /**

@@ -7,7 +7,7 @@
 import { f32, i64, type TensorValue } from '../backend/ort.ts';
 import type { ModelPack } from '../pack/loader.ts';
 import type { TwoTowerLcmSpec } from '../pack/types.ts';
-import { CachedContext, CrossKvCache, sampleDiffusion } from './context.ts';
+import { CrossAttendedContext, sampleDiffusion } from './context.ts';
 import type { ConceptLcm, SampleRequest } from './model.ts';
 import { diffusionOptions, type DiffusionOptions } from './sampler.ts';
 import { makeSchedule, type Schedule } from './schedule.ts';
@@ -47,21 +47,9 @@ export class TwoTowerLcm implements ConceptLcm {
  * cross-attention keys/values of each context row are computed once, row 0
  * being the reference's prepended zero vector.
  */
-export class LcmContext extends CachedContext {
-  private readonly crossCache: CrossKvCache;
-
+export class LcmContext extends CrossAttendedContext {
   constructor(private readonly lcm: TwoTowerLcm) {
-    super(lcm.pack, lcm.spec.contextualizer);
-    this.crossCache = new CrossKvCache(lcm.pack, lcm.spec.denoiser);
-  }
-
-  /** The zero key's cross keys/values are recomputed (cheap: one row). */
-  protected override async onReset(): Promise<void> {
-    await this.crossCache.reset();
-  }
-
-  protected onChunk(out: Record<string, TensorValue>, rows: number): Promise<void> {
-    return this.crossCache.append(out.hidden!.data as Float32Array, rows);
+    super(lcm.pack, lcm.spec.contextualizer, lcm.spec.denoiser);
   }
 
   /**
