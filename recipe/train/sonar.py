@@ -242,15 +242,21 @@ class SonarTask:
 
     # ------------------------------------------------------------------ loss
 
-    def loss(self, batch: List[Dict[str, Any]], gen: torch.Generator) -> Tuple[Tensor, Dict[str, float], int]:
-        dev, net = self.device, self._net
-        assert net is not None
+    def tensors(self, batch: List[Dict[str, Any]]) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        """A batch's encoder ids and mask, decoder ids and labels (IGNORE on padding), padded, on the device."""
         enc, enc_mask = pad_rows([e["enc"] for e in batch], self.tok.ids.pad)
         dec, _ = pad_rows([e["dec"] for e in batch], self.tok.ids.pad)
         labels, _ = pad_rows([e["labels"] for e in batch], self.tok.ids.pad, fill=IGNORE)
+        t = lambda x: torch.tensor(x, dtype=torch.long, device=self.device)  # noqa: E731
+        return t(enc), t(enc_mask), t(dec), t(labels)
+
+    def loss(self, batch: List[Dict[str, Any]], gen: torch.Generator) -> Tuple[Tensor, Dict[str, float], int]:
+        dev, net = self.device, self._net
+        assert net is not None
+        enc, enc_mask, dec, labels = self.tensors(batch)
         t = lambda x: torch.tensor(x, dtype=torch.long, device=dev)  # noqa: E731
-        emb = encode(net.encoder, t(enc), t(enc_mask))
-        ce = token_cross_entropy(net.decoder, t(dec), emb, t(labels), IGNORE, self.cfg.label_smoothing)
+        emb = encode(net.encoder, enc, enc_mask)
+        ce = token_cross_entropy(net.decoder, dec, emb, labels, IGNORE, self.cfg.label_smoothing)
         extras = {"ce": float(ce.detach())}
         loss = ce
         rows = [i for i, e in enumerate(batch) if e["pair"] is not None]

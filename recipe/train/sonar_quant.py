@@ -36,7 +36,6 @@ from .common import Work, apply_overrides, default_work, log, read_json, set_thr
 from .forward import encode, token_cross_entropy  # noqa: E402
 from .loop import RunOptions, Trainer, load_weights, prepare_run_dir  # noqa: E402
 from .sonar import IGNORE, SonarAutoencoder, SonarTask, SonarTrainConfig  # noqa: E402
-from .streams import pad_rows  # noqa: E402
 
 STAGE = "sonar-quant"
 DEFAULTS: Dict[str, Any] = {"steps": 2000, "lr": 1e-4, "lr_schedule": "cosine", "warmup": 100, "eval_every": 500}
@@ -79,15 +78,12 @@ class QuantDecoderTask(SonarTask):
         return self.normalizer.denormalize(self.rvq.quantize(z)).to(emb.device)
 
     def loss(self, batch: List[Dict[str, Any]], gen: torch.Generator) -> Tuple[Tensor, Dict[str, float], int]:
-        dev, net = self.device, self._net
+        net = self._net
         assert net is not None
-        enc, enc_mask = pad_rows([e["enc"] for e in batch], self.tok.ids.pad)
-        dec, _ = pad_rows([e["dec"] for e in batch], self.tok.ids.pad)
-        labels, _ = pad_rows([e["labels"] for e in batch], self.tok.ids.pad, fill=IGNORE)
-        t = lambda x: torch.tensor(x, dtype=torch.long, device=dev)  # noqa: E731
+        enc, enc_mask, dec, labels = self.tensors(batch)
         with torch.no_grad():
-            emb = self.quantize(encode(net.encoder, t(enc), t(enc_mask)))
-        ce = token_cross_entropy(net.decoder, t(dec), emb, t(labels), IGNORE, self.cfg.label_smoothing)
+            emb = self.quantize(encode(net.encoder, enc, enc_mask))
+        ce = token_cross_entropy(net.decoder, dec, emb, labels, IGNORE, self.cfg.label_smoothing)
         return ce, {"ce": float(ce.detach())}, sum(len(e["enc"]) + len(e["dec"]) for e in batch)
 
     @torch.no_grad()
