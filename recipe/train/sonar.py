@@ -327,12 +327,14 @@ def evaluate_sonar(encoder: SonarEncoder, decoder: SonarDecoder, tok: PackTokeni
     return out
 
 
-def load_trained(work: Work, which: str = "best") -> Tuple[SonarEncoder, SonarDecoder, SonarTrainConfig, Dict[str, Any]]:
-    """The trained towers (``best.pt``, else ``last.pt``) on the CPU in eval mode, their config and checkpoint info."""
-    run = os.path.join(work.runs, "sonar")
+def load_trained(work: Work, which: str = "best", stage: str = "sonar"
+                 ) -> Tuple[SonarEncoder, SonarDecoder, SonarTrainConfig, Dict[str, Any]]:
+    """The trained towers of ``stage`` (``sonar``, or ``sonar-quant``'s fine-tune) from ``best.pt``, else
+    ``last.pt``, on the CPU in eval mode, their config and checkpoint info."""
+    run = os.path.join(work.runs, stage)
     path = os.path.join(run, f"{which}.pt")
     if not os.path.exists(path):
-        path = work.require_stage("sonar", "last.pt")
+        path = work.require_stage(stage, "last.pt")
     ck = torch.load(path, map_location="cpu")
     names = {f.name for f in dataclasses.fields(SonarTrainConfig)}
     cfg = SonarTrainConfig(**{k: v for k, v in ck["config"].items() if k in names})

@@ -144,19 +144,12 @@ def train(work: Work, pairs: Sequence[str], *, smoke: bool, steps: Optional[int]
 def pack_decoder(work: Work) -> Optional[Tuple[nn.Module, Dict[str, Any]]]:
     """The decoder a quant pack ships: this stage's (``best.pt``, else ``last.pt``) in eval mode on the CPU, and
     its checkpoint info; None when the stage has not run."""
-    for which in ("best.pt", "last.pt"):
-        path = os.path.join(work.runs, STAGE, which)
-        if os.path.exists(path):
-            from . import tokenizer as tokstage
+    if not any(os.path.exists(os.path.join(work.runs, STAGE, w)) for w in ("best.pt", "last.pt")):
+        return None
+    from . import sonar as sonar_stage
 
-            ck = torch.load(path, map_location="cpu")
-            names = {f.name for f in dataclasses.fields(SonarTrainConfig)}
-            cfg = SonarTrainConfig(**{k: v for k, v in ck["config"].items() if k in names})
-            net = SonarAutoencoder(cfg, int(tokstage.load(work)[1]["vocabSize"]))
-            net.load_state_dict(ck["model"])
-            net.eval()
-            return net.decoder, {"checkpoint": path, "step": int(ck["step"])}
-    return None
+    _, decoder, _, info = sonar_stage.load_trained(work, stage=STAGE)
+    return decoder, info
 
 
 def into_pack(work: Work, pack_dir: str) -> None:
