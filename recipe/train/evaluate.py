@@ -36,7 +36,7 @@ from . import embed as embed_stage
 from . import export as export_stage
 from . import lcm as lcm_stage
 from . import sonar as sonar_stage
-from . import sonar_quant as sonar_quant_stage
+from . import sonar_decoder as sonar_decoder_stage
 from . import tokenizer as tokstage
 from .common import Work, atomic_write_text, log, read_jsonl, word_count, write_json
 from .decode import decode_vectors
@@ -59,7 +59,8 @@ class EvaluateConfig:
 
 
 def _sonar_suites(work: Work, cfg: EvaluateConfig, device: torch.device) -> Dict[str, float]:
-    encoder, decoder, scfg, _ = sonar_stage.load_trained(work)
+    encoder, _, scfg, _ = sonar_stage.load_trained(work)
+    decoder, _ = sonar_decoder_stage.pack_decoder(work, False)  # the pack's (a quant pack's reads quantized vectors)
     encoder.to(device)
     decoder.to(device)
     tok, spec = tokstage.load(work)
@@ -94,10 +95,8 @@ def _lcm_suites(work: Work, cfg: EvaluateConfig, device: torch.device) -> Dict[s
     model, lcfg, _ = lcm_stage.load_trained(work)
     center, scale, _ = lcm_stage.load_normalizer(work)
     norm = SonarNormalizer(torch.from_numpy(center), torch.from_numpy(scale))
-    _, decoder, scfg, _ = sonar_stage.load_trained(work)
-    quant_decoder = sonar_quant_stage.pack_decoder(work) if isinstance(model, QuantLCM) else None
-    if quant_decoder is not None:  # decode as the exported quant pack does (train/export.py)
-        decoder = quant_decoder[0]
+    _, _, scfg, _ = sonar_stage.load_trained(work)
+    decoder, _ = sonar_decoder_stage.pack_decoder(work, isinstance(model, QuantLCM))  # as the pack (export.py)
     decoder.to(device)
     tok, _ = tokstage.load(work)
     spec = embed_stage.specials(work)

@@ -29,7 +29,7 @@ from lcmref.two_tower import SonarNormalizer
 from . import embed as embed_stage
 from . import lcm as lcm_stage
 from . import sonar as sonar_stage
-from . import sonar_quant as sonar_quant_stage
+from . import sonar_decoder as sonar_decoder_stage
 from . import tokenizer as tokstage
 from .common import REPO, Work, fmt_duration, log, read_json, stage_state, write_json
 
@@ -148,12 +148,7 @@ def run(work: Work, cfg: ExportConfig, args: argparse.Namespace) -> Dict[str, An
     tok, spec = tokstage.load(work)
     encoder, decoder, scfg, sinfo = sonar_stage.load_trained(work)
     lcm, lcfg, linfo = lcm_stage.load_trained(work)
-    quant_decoder = sonar_quant_stage.pack_decoder(work) if isinstance(lcm, QuantLCM) else None
-    if quant_decoder is not None:  # a Quant-LCM pack ships the decoder fine-tuned on quantized vectors
-        decoder = quant_decoder[0]
-    elif isinstance(lcm, QuantLCM):
-        log("[export] note: no runs/sonar-quant: the quant pack gets the plain decoder (run `recipe/run.py "
-            "sonar-quant` and export again for the paper's quantized-input decoder)")
+    decoder, dinfo = sonar_decoder_stage.pack_decoder(work, isinstance(lcm, QuantLCM))
     norm = read_json(work.require_stage("normalizer", "normalizer.json"))
     normalizer = SonarNormalizer(torch.tensor(norm["center"]), torch.tensor(norm["scale"]))
     out = os.path.abspath(args.out or os.path.join(REPO, "resources", "models", args.name))
@@ -186,10 +181,8 @@ def run(work: Work, cfg: ExportConfig, args: argparse.Namespace) -> Dict[str, An
         "sonarCheckpoint": f"{os.path.relpath(sinfo['checkpoint'], work.root)} (step {sinfo['step']})",
         "lcmCheckpoint": f"{os.path.relpath(linfo['checkpoint'], work.root)} (step {linfo['step']})",
     }
-    if quant_decoder is not None:
-        info = quant_decoder[1]
-        provenance["decoder"] = (f"fine-tuned on RVQ-quantized inputs ({os.path.relpath(info['checkpoint'], work.root)}, "
-                                 f"step {info['step']})")
+    if dinfo["stage"] != "sonar":
+        provenance["decoder"] = dinfo["note"]
     provenance.update({f"compute.{k}": v for k, v in compute_lines(work).items()})
     card = model_card(work, args.name, args.version, _shapes(encoder, decoder, lcm, spec), languages)
     manifest = export_pack(out, encoder=encoder, decoder=decoder, lcm=lcm, normalizer=normalizer,

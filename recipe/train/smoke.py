@@ -18,7 +18,8 @@
 6. The training forwards (train/forward.py) equal the lcmref forms.
 7. The TypeScript engine loads the exported pack and generates from it:
    ``node bin/lcm.mjs packs --pack DIR`` and ``… continue --pack DIR --seed 7 --count 2``.
-8. The fragility-weighted loss's pieces (``_check_fragility``).
+8. The fragility-weighted loss's pieces (``_check_fragility``); ``sonar-decoder`` keeps the encoder, trains the
+   decoder, refuses a run made on another encoder (``_check_decoder_stage``); export ships its decoder.
 9. The Quant-LCM path (``_check_quant_path``): lcm + finetune as quant-discrete, ``sonar-quant`` (skipped for
    the Two-Tower run, run for the quant one), export with that decoder, the TypeScript engine on the pack.
 10. The studies (train/study.py): two schedules and two designs, a few steps each.
@@ -174,6 +175,33 @@ def _check_sigint(root: str, main_work: str) -> Tuple[bool, str]:
     return ok, f"exit {proc.returncode}, saved at step {step}, resume exit {res.returncode}"
 
 
+def _check_decoder_stage(a: argparse.Namespace, work: Work) -> Tuple[str, bool, str]:
+    """``sonar-decoder``: the encoder stays the sonar run's bit for bit, the decoder (own embedding now) learns,
+    and a run made on another encoder is refused (``base.json``)."""
+    from . import sonar_decoder
+
+    stages.run_stage("sonar-decoder", a)
+    x = torch.load(sonar_decoder.checkpoint(work, "sonar") or "", map_location="cpu")["model"]
+    y = torch.load(os.path.join(work.runs, "sonar-decoder", "last.pt"), map_location="cpu")["model"]
+    enc_same = all(torch.equal(x[k], y[k]) for k in x if k.startswith("encoder."))
+    emb = "decoder.decoder_frontend.embed.weight"
+    dec_moved = not torch.equal(x[emb], y[emb]) and not torch.equal(y[emb], y["encoder.encoder_frontend.embed.weight"])
+    layers_moved = any(not torch.equal(x[k], y[k]) for k in x if k.startswith("decoder.decoder.layers."))
+    base_path = os.path.join(work.runs, "sonar-decoder", "base.json")
+    good = json.load(open(base_path))
+    write_json(base_path, {**good, "step": -1})
+    try:
+        sonar_decoder.usable(work)
+        refused = False
+    except SystemExit:
+        refused = True
+    write_json(base_path, good)
+    stage, _ = sonar_decoder.decoder_checkpoint(work)
+    return ("sonar-decoder: encoder unchanged, decoder learns, another encoder's run refused",
+            enc_same and dec_moved and layers_moved and refused and stage == "sonar-decoder",
+            f"encoder same {enc_same}, embedding/layers moved {dec_moved}/{layers_moved}, stale refused {refused}")
+
+
 def _node(args: List[str], stdin: str = "") -> Tuple[int, str]:
     res = subprocess.run(["node", os.path.join(REPO, "bin", "lcm.mjs"), *args], input=stdin, capture_output=True,
                          text=True, cwd=REPO, timeout=300)
@@ -213,7 +241,7 @@ def _check_quant_path(base: argparse.Namespace, root: str, main_work: str) -> Li
     work_dir = os.path.join(root, "quant")
     os.makedirs(os.path.join(work_dir, "runs"), exist_ok=True)
     os.symlink(os.path.join(main_work, "data"), os.path.join(work_dir, "data"))
-    for s in ("tokenizer", "sonar", "embed", "normalizer"):
+    for s in ("tokenizer", "sonar", "embed", "normalizer", "sonar-decoder"):  # sonar-quant starts from sonar-decoder
         shutil.copytree(os.path.join(main_work, "runs", s), os.path.join(work_dir, "runs", s))
     skipped = stages.run_stage("sonar-quant", _args(base, main_work)) is None  # the main run is a Two-Tower
     q = _args(base, work_dir, set=["lcm.architecture=quant-discrete"])
@@ -294,8 +322,12 @@ def run(args: argparse.Namespace) -> int:
         diff = check_against_reference(enc, dec, lcm)
         results.append(("train/forward.py == lcmref forms", diff < 1e-5, f"max |diff| {diff:.2e}"))
         results.append(_check_fragility(work))
+        results.append(_check_decoder_stage(a, work))
         pack = os.path.join(root, "pack")
         stages.run_stage("export", _args(args, main_work, out=pack, name="smoke-pack"))
+        decoder_note = json.load(open(os.path.join(pack, "manifest.json")))["provenance"].get("decoder", "")
+        results.append(("export ships the sonar-decoder stage's decoder", "sonar-decoder" in decoder_note,
+                        decoder_note))
         stages.run_stage("evaluate", a)
         from lcmref.export_pack import verify_pack
 

@@ -7,11 +7,13 @@ decoder was trained on). docs/variants.md.
 
 Needs ``runs/sonar`` (the towers), ``runs/normalizer`` and ``runs/lcm/codebooks.pt`` (a Quant-LCM ``lcm`` run
 fits them). ``recipe/run.py all`` runs it after ``finetune`` when the LCM run is a Quant-LCM and skips it
-otherwise; ``export`` then ships this decoder in the quant pack (``pack_decoder``), and ``evaluate`` decodes the
+otherwise; ``export`` then ships this decoder in the quant pack (``sonar_decoder.pack_decoder``), and ``evaluate`` decodes the
 LCM's outputs with it. The sonar stage's batches (translation, auto-encoding, denoising), with the decoder
 reading denormalize(RVQ(normalize(encoder(x)))) instead of the encoder's vector; cross-entropy as the sonar
-stage. The encoder is frozen, and so is the token embedding it shares with the decoder (the concept space, the
-embed shards and the codebooks must not move); the decoder's layers learn. Writes
+stage (``FrozenEncoderTask`` of train/sonar_decoder.py, with the quantizer between the towers). It starts from
+``runs/sonar-decoder`` when that continued the current encoder's decoder, else from ``runs/sonar``. The encoder
+is frozen, and so is a token embedding it shares with the decoder (the concept space, the embed shards and the
+codebooks must not move); the decoder's layers learn. Writes
 ``runs/sonar-quant/{best,last}.pt`` (the whole autoencoder, as ``runs/sonar``; ``best.pt`` by the held-out
 round-trip chrF through the quantizer, ``qrt_<lang>``). ``--into`` re-exports ``decoder.onnx`` of a pack
 exported before this stage ran and updates its manifest's size and hash.
@@ -33,9 +35,9 @@ from lcmref.rvq import ResidualVQ  # noqa: E402
 from lcmref.two_tower import SonarNormalizer  # noqa: E402
 
 from .common import Work, apply_overrides, default_work, log, read_json, set_threads  # noqa: E402
-from .forward import encode, token_cross_entropy  # noqa: E402
 from .loop import RunOptions, Trainer, load_weights, prepare_run_dir  # noqa: E402
-from .sonar import IGNORE, SonarAutoencoder, SonarTask, SonarTrainConfig  # noqa: E402
+from .sonar import SonarAutoencoder, SonarTrainConfig  # noqa: E402
+from .sonar_decoder import FrozenEncoderTask, decoder_checkpoint  # noqa: E402
 
 STAGE = "sonar-quant"
 DEFAULTS: Dict[str, Any] = {"steps": 2000, "lr": 1e-4, "lr_schedule": "cosine", "warmup": 100, "eval_every": 500}
@@ -53,38 +55,21 @@ def load_rvq(work: Work) -> Tuple[ResidualVQ, SonarNormalizer]:
         torch.tensor(norm["center"]), torch.tensor(norm["scale"]))
 
 
-class QuantDecoderTask(SonarTask):
+class QuantDecoderTask(FrozenEncoderTask):
     """The sonar stage's task with the decoder reading quantized vectors and the encoder frozen."""
 
     name = STAGE
 
     def __init__(self, work: Work, cfg: SonarTrainConfig, device: torch.device, init: Dict[str, Tensor]):
-        super().__init__(work, cfg, device)
-        self.loss_columns = ["ce"]
+        super().__init__(work, cfg, device, init)
         self.rvq, self.normalizer = load_rvq(work)
-        self.init = init
 
-    def model(self) -> nn.Module:
-        if self._net is None:
-            net = SonarAutoencoder(self.cfg, self.vocab)
-            net.load_state_dict(self.init)
-            for p in net.encoder.parameters():  # the shared token embedding included
-                p.requires_grad_(False)
-            self._net = net
-        return self._net
+    def vectors(self, emb: Tensor) -> Tensor:
+        return self.quantize(emb)
 
     def quantize(self, emb: Tensor) -> Tensor:
         z = self.normalizer.normalize(emb.float().cpu())
         return self.normalizer.denormalize(self.rvq.quantize(z)).to(emb.device)
-
-    def loss(self, batch: List[Dict[str, Any]], gen: torch.Generator) -> Tuple[Tensor, Dict[str, float], int]:
-        net = self._net
-        assert net is not None
-        enc, enc_mask, dec, labels = self.tensors(batch)
-        with torch.no_grad():
-            emb = self.quantize(encode(net.encoder, enc, enc_mask))
-        ce = token_cross_entropy(net.decoder, dec, emb, labels, IGNORE, self.cfg.label_smoothing)
-        return ce, {"ce": float(ce.detach())}, sum(len(e["enc"]) + len(e["dec"]) for e in batch)
 
     @torch.no_grad()
     def evaluate(self, step: int) -> Dict[str, float]:
@@ -124,9 +109,7 @@ def applies(work: Work) -> bool:
 def train(work: Work, pairs: Sequence[str], *, smoke: bool, steps: Optional[int], fresh: bool, device: torch.device,
           opts: Optional[RunOptions] = None) -> Dict[str, Any]:
     """Defaults (then the smoke preset, ``steps`` and the ``--set`` pairs) on top of the sonar run's own config."""
-    base = os.path.join(work.runs, "sonar", "best.pt")
-    if not os.path.exists(base):
-        base = work.require_stage("sonar", "last.pt")
+    _, base = decoder_checkpoint(work)  # runs/sonar-decoder's when it continued this encoder's decoder
     init, saved = load_weights(base)
     names = {f.name for f in dataclasses.fields(SonarTrainConfig)}
     cfg = SonarTrainConfig(**{k: v for k, v in saved.items() if k in names})
@@ -139,17 +122,6 @@ def train(work: Work, pairs: Sequence[str], *, smoke: bool, steps: Optional[int]
     log(f"[{STAGE}] from {base}")
     task = QuantDecoderTask(work, cfg, device, init)
     return Trainer(task, cfg, run_dir, device, opts or RunOptions(fresh=fresh)).run()
-
-
-def pack_decoder(work: Work) -> Optional[Tuple[nn.Module, Dict[str, Any]]]:
-    """The decoder a quant pack ships: this stage's (``best.pt``, else ``last.pt``) in eval mode on the CPU, and
-    its checkpoint info; None when the stage has not run."""
-    if not any(os.path.exists(os.path.join(work.runs, STAGE, w)) for w in ("best.pt", "last.pt")):
-        return None
-    from . import sonar as sonar_stage
-
-    _, decoder, _, info = sonar_stage.load_trained(work, stage=STAGE)
-    return decoder, info
 
 
 def into_pack(work: Work, pack_dir: str) -> None:

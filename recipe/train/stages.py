@@ -17,6 +17,7 @@ from . import export as export_stage
 from . import lcm as lcm_stage
 from . import normalizer as normalizer_stage
 from . import sonar as sonar_stage
+from . import sonar_decoder as sonar_decoder_stage
 from . import sonar_quant as sonar_quant_stage
 from . import tokenizer as tokenizer_stage
 from .common import Work, apply_overrides, default_work, device_line, log, pick_device, set_precision, set_threads
@@ -32,6 +33,9 @@ CONFIGS: Dict[str, Any] = {
     "export": export_stage.ExportConfig,
     "evaluate": evaluate_stage.EvaluateConfig,
 }
+
+# Decoder stages: the encoder frozen, settings from the sonar run's own config (not CONFIGS).
+DECODER_STAGES: Dict[str, Any] = {"sonar-decoder": sonar_decoder_stage, "sonar-quant": sonar_quant_stage}
 
 # Bigger batches when a GPU is present (same code; bf16 autocast in the loop).
 CUDA_PRESET: Dict[str, Dict[str, Any]] = {
@@ -103,15 +107,15 @@ def run_stage(stage: str, args: argparse.Namespace) -> Any:
     set_precision(device, getattr(args, "precision", "auto"))
     opts = RunOptions(fresh=args.fresh, stop_after=args.stop_after, max_minutes=args.max_minutes,
                       deadline=getattr(args, "deadline", None))  # set by recipe/device/train_on_device.py
-    if stage == "sonar-quant":  # its settings start from the sonar run's own (train/sonar_quant.py)
-        if args.stage == "all" and not sonar_quant_stage.applies(work):
+    if stage in DECODER_STAGES:  # their settings start from the sonar run's own (train/sonar_decoder.py)
+        if stage == "sonar-quant" and args.stage == "all" and not sonar_quant_stage.applies(work):
             log("== sonar-quant: skipped (the LCM run is not a Quant-LCM)")
             return None
         log(f"== {stage} (work {work.root}; {device_line(device)})")
         pairs = [p[len(stage) + 1:] if p.startswith(f"{stage}.") else p for p in args.set
                  if args.stage != "all" or p.startswith(f"{stage}.")]
-        return sonar_quant_stage.train(work, pairs, smoke=args.smoke, steps=args.steps, fresh=args.fresh,
-                                       device=device, opts=opts)
+        return DECODER_STAGES[stage].train(work, pairs, smoke=args.smoke, steps=args.steps, fresh=args.fresh,
+                                           device=device, opts=opts)
     cfg, pairs = build_config(stage, args, device)
     log(f"== {stage} (work {work.root}; {device_line(device)})")
     if stage == "tokenizer":
