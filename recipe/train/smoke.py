@@ -23,6 +23,8 @@
 9. The Quant-LCM path (``_check_quant_path``): lcm + finetune as quant-discrete, ``sonar-quant`` (skipped for
    the Two-Tower run, run for the quant one), export with that decoder, the TypeScript engine on the pack.
 10. The studies (train/study.py): two schedules and two designs, a few steps each.
+11. recipe/ship.py (``_check_ship``): the smoke pack shipped into a temporary models folder (int8 measured
+    against float32, default.json written), and refused the second time (not better).
 """
 import argparse
 import glob
@@ -202,6 +204,31 @@ def _check_decoder_stage(a: argparse.Namespace, work: Work) -> Tuple[str, bool, 
             f"encoder same {enc_same}, embedding/layers moved {dec_moved}/{layers_moved}, stale refused {refused}")
 
 
+def _check_ship(root: str, pack: str) -> Tuple[str, bool, str]:
+    """recipe/ship.py on the smoke pack into a temporary models folder: int8 encoder/decoder, measured against
+    float32, installed with default.json; the same pack again under another name is refused (not better)."""
+    sys.path.insert(0, REPO)
+    from recipe import ship  # noqa: E402
+    from lcmref.export_pack import verify_pack
+
+    models, evals = os.path.join(root, "ship", "models"), os.path.join(root, "ship", "eval")
+    common = ["--int8", "encoder,decoder", "--limit", "2", "--models", models, "--eval-dir", evals]
+    ship.main([pack, "--name", "smoke-a", *common])
+    installed = os.path.join(models, "smoke-a")
+    default = json.load(open(os.path.join(models, "default.json")))["pack"]
+    record = json.load(open(os.path.join(evals, "smoke-a", "ship.json")))
+    try:
+        ship.main([pack, "--name", "smoke-b", *common])
+        refused = False
+    except SystemExit as e:
+        refused = "does not beat smoke-a" in str(e)
+    ok = (default == "smoke-a" and not verify_pack(installed) and record["int8"]["graphs"] == ["encoder", "decoder"]
+          and "quantization" in json.load(open(os.path.join(installed, "manifest.json")))["provenance"]
+          and refused and not os.path.exists(os.path.join(models, "smoke-b")))
+    return ("recipe/ship.py: int8 measured, installed as default; a pack no better is refused", ok,
+            f"{record['bytes'] / 1e6:.1f} MB, refused again {refused}")
+
+
 def _node(args: List[str], stdin: str = "") -> Tuple[int, str]:
     res = subprocess.run(["node", os.path.join(REPO, "bin", "lcm.mjs"), *args], input=stdin, capture_output=True,
                          text=True, cwd=REPO, timeout=300)
@@ -341,6 +368,7 @@ def run(args: argparse.Namespace) -> int:
         rc, out = _node(["continue", "--pack", pack, "--seed", "7", "--count", "2"], "Hello there.\n")
         results.append(("echo 'Hello there.' | node bin/lcm.mjs continue --pack <pack> --seed 7 --count 2", rc == 0,
                         out.replace("\n", " | ")[:300]))
+        results.append(_check_ship(root, pack))
         results.extend(_check_quant_path(args, root, main_work))
         results.append(_check_studies(main_work))
     except BaseException as e:  # noqa: BLE001 - report, then fail
