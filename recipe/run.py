@@ -2,7 +2,8 @@
 
     /usr/bin/python3 recipe/run.py <stage> [options]
 
-Stages, in order: data, tokenizer, sonar, embed, normalizer, lcm, finetune,
+Stages, in order: data, tokenizer, sonar, embed, normalizer,
+fragility (only for a fragility-weighted lcm run: f measured on a sample, a predictor fitted), lcm, finetune,
 sonar-decoder (the decoder trained on with the encoder frozen; any time after embed),
 sonar-quant (Quant-LCM runs only: the decoder fine-tuned on quantized vectors),
 export, evaluate; ``all`` runs tokenizer … evaluate (``--with-data`` puts
@@ -28,8 +29,8 @@ sys.path.insert(0, HERE)
 # (docs/recipe.md, "Compute"). Must be set before torch loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-STAGES = ["data", "tokenizer", "sonar", "embed", "normalizer", "lcm", "finetune", "sonar-decoder", "sonar-quant", "export",
-          "evaluate"]
+STAGES = ["data", "tokenizer", "sonar", "embed", "normalizer", "fragility", "lcm", "finetune", "sonar-decoder",
+          "sonar-quant", "export", "evaluate"]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -18,8 +18,12 @@ Fragility-weighted loss (the paper's L_fragility, §2.5.1; ``--set fragility_a=a
 FRAGILITY_NOISE (the midpoints of five strata of U[0, 1]), ``fragility_samples`` draws per level
 (seeded per vector). Training sequences hold vectors only (no text), so f is the stability form:
 100 − mean chrF(decode(x̃), decode(x)) with the SONAR stage's decoder, greedy, in
-``fragility_lang`` (the app's score compares with the sentence itself). Computed once per distinct
-vector, cached in ``runs/<stage>/fragility.json`` (key: SHA-1 of the float16 vector).
+``fragility_lang`` (the app's score compares with the sentence itself). ``fragility_source=exact``
+computes it once per distinct vector, cached in ``runs/<stage>/fragility.json`` (key: SHA-1 of the
+float16 vector): six decodes per concept, far more than a training step costs on a CPU. The default,
+``fragility_source=predictor``, uses the ``fragility`` stage's predictor instead (train/fragility.py: f
+measured exactly on a sample of training concepts, a ridge regression on the normalized vector, its
+held-out correlation reported).
 
 Variants: same data loading, windows, batches, optimiser, checkpoints and resume. The
 Base-LCM's loss is next-vector MSE in normalized space (the prediction at row n−1 against
@@ -51,7 +55,7 @@ baselines "repeat previous" and "mean of context", in raw space.
 import copy
 import dataclasses
 import os
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -114,6 +118,7 @@ class LcmTrainConfig:
     fragility_b: float = 0.0
     fragility_samples: int = 1
     fragility_lang: str = "eng_Latn"
+    fragility_source: str = "predictor"  # predictor (runs/fragility, train/fragility.py) | exact (decoded, cached)
     # data and objective
     window: int = 64  # concepts per training sequence
     batch_concepts: int = 2048  # rows × longest row
@@ -218,12 +223,20 @@ def load_normalizer(work: Work) -> Tuple[np.ndarray, np.ndarray, str]:
     return np.asarray(data["center"], np.float32), np.asarray(data["scale"], np.float32), sha
 
 
+class FragilityScores(Protocol):
+    """Fragility f (0–100) per raw vector: ``FragilityCache`` (exact) or train/fragility.py's predictor."""
+
+    def scores(self, raw: np.ndarray) -> np.ndarray: ...
+
+    def save(self) -> None: ...
+
+
 class LcmTask:
     units = "concepts"
     loss_columns: List[str] = []
 
     def __init__(self, stage: str, work: Work, cfg: LcmTrainConfig, device: torch.device,
-                 rvq: Optional[ResidualVQ] = None, fragility: Optional["FragilityCache"] = None):
+                 rvq: Optional[ResidualVQ] = None, fragility: Optional["FragilityScores"] = None):
         self.name, self.cfg, self.device = stage, cfg, device
         self.rvq, self.fragility = rvq, fragility
         self.center, self.scale, _ = load_normalizer(work)
@@ -417,7 +430,16 @@ def run(stage: str, work: Work, cfg: LcmTrainConfig, pairs: Sequence[str], devic
     rvq: Optional[ResidualVQ] = None
     if cfg.architecture in QUANT_VARIANTS:
         rvq = codebooks(work, stage, run_dir, cfg)
-    frag = FragilityCache(work, run_dir, cfg) if cfg.fragility_a != 0 else None
+    frag: Optional[FragilityScores] = None
+    if cfg.fragility_a != 0:
+        if cfg.fragility_source == "predictor":
+            from .fragility import FragilityPredictor
+
+            frag = FragilityPredictor.load(work)
+        elif cfg.fragility_source == "exact":
+            frag = FragilityCache(work, run_dir, cfg)
+        else:
+            raise SystemExit(f"--set fragility_source={cfg.fragility_source}: use predictor or exact")
     task = LcmTask(stage, work, cfg, device, rvq, frag)
     try:
         return Trainer(task, cfg, run_dir, device, opts, init_weights=init).run()
@@ -474,17 +496,18 @@ class FragilityCache:
     """Fragility f (0–100) of training vectors, computed once per distinct vector and kept in
     ``runs/<stage>/fragility.json`` (see the module docstring for the definition)."""
 
-    def __init__(self, work: Work, run_dir: str, cfg: LcmTrainConfig):
+    def __init__(self, work: Work, run_dir: str, cfg: LcmTrainConfig, path: Optional[str] = None):
         from . import sonar as sonar_stage
         from . import tokenizer as tokstage
+        from .sonar_decoder import pack_decoder
 
         self.cfg = cfg
         self.center, self.scale, _ = load_normalizer(work)
-        self.path = os.path.join(run_dir, "fragility.json")
+        self.path = path or os.path.join(run_dir, "fragility.json")
         self.values: Dict[str, float] = read_json(self.path) if os.path.exists(self.path) else {}
         self.new = 0
-        _, self.decoder, scfg, _ = sonar_stage.load_trained(work)
-        self.decoder.eval()
+        _, _, scfg, _ = sonar_stage.load_trained(work)
+        self.decoder, _ = pack_decoder(work, False)  # the decoder the pack ships, as the app's score uses
         self.tok = tokstage.load(work)[0]
         self.max_new = min(64, scfg.max_len)
         if cfg.fragility_lang not in self.tok.language_tokens:

@@ -22,7 +22,8 @@
    decoder, refuses a run made on another encoder (``_check_decoder_stage``); export ships its decoder.
 9. The Quant-LCM path (``_check_quant_path``): lcm + finetune as quant-discrete, ``sonar-quant`` (skipped for
    the Two-Tower run, run for the quant one), export with that decoder, the TypeScript engine on the pack.
-10. The studies (train/study.py): two schedules and two designs, a few steps each.
+10. The studies (train/study.py): two schedules, two designs and two losses (plain, fragility-weighted through
+    the fragility stage's predictor, ``_check_fragility_stage``), a few steps each.
 11. recipe/ship.py (``_check_ship``): the smoke pack shipped into a temporary models folder (int8 measured
     against float32, default.json written), and refused the second time (not better).
 """
@@ -229,6 +230,33 @@ def _check_ship(root: str, pack: str) -> Tuple[str, bool, str]:
             f"{record['bytes'] / 1e6:.1f} MB, refused again {refused}")
 
 
+def _check_fragility_stage(a: argparse.Namespace, work: Work) -> Tuple[str, bool, str]:
+    """train/fragility.py: the ridge fit recovers a known function of [z, z²]; the stage scores its sample,
+    fits the predictor and, rerun, reuses every score."""
+    import numpy as np
+
+    from . import fragility
+
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((400, 8))
+    y = 50 + 10 * z[:, 0] - 5 * z[:, 1] ** 2
+    w = fragility.fit_ridge(z, y, 1e-9)
+    fit_err = float(np.abs(fragility.features(z) @ w - y).max())
+    m = fragility.holdout_metrics(np.exp(y / 20), y, float(y.mean()))  # monotone: Spearman 1
+    a = argparse.Namespace(**{**vars(a), "stage": "fragility"})  # as `recipe/run.py fragility` (`all` skips it here)
+    state = stages.run_stage("fragility", a)
+    scores_path = os.path.join(work.runs, "fragility", "scores.json")
+    n_scores = len(json.load(open(scores_path)))
+    again = stages.run_stage("fragility", a)
+    pred = json.load(open(os.path.join(work.runs, "fragility", "predictor.json")))
+    f = fragility.FragilityPredictor.load(work).scores(np.zeros((3, len(pred["weights"]) // 2), np.float32))
+    ok = (fit_err < 1e-4 and abs(m["spearman"] - 1) < 1e-9 and state["finished"] and state["scored"] == 60
+          and n_scores == len(json.load(open(scores_path))) and json.dumps(again["heldOut"]) == json.dumps(state["heldOut"])
+          and bool(((f >= 0) & (f <= 100)).all()))
+    return ("fragility stage: ridge recovers a known f, sample scored once, predictor loads", ok,
+            f"fit max |err| {fit_err:.1e}; {n_scores} scores; held-out {state['heldOut']}")
+
+
 def _node(args: List[str], stdin: str = "") -> Tuple[int, str]:
     res = subprocess.run(["node", os.path.join(REPO, "bin", "lcm.mjs"), *args], input=stdin, capture_output=True,
                          text=True, cwd=REPO, timeout=300)
@@ -303,13 +331,17 @@ def _check_studies(main_work: str) -> Tuple[str, bool, str]:
     study.main(["schedules", *base, "--only", "cosine", "sigmoid(1.5,-1)"])
     study.main(["designs", *base, "--finetune-steps", "4", "--quant-decoder-steps", "3", "--only", "base-lcm",
                 "quant-lcm-d"])
+    study.main(["fragility", *base, "--only", "plain", "fragile-up"])
     reports = {}
-    for name in ("schedules", "designs"):
+    for name in ("schedules", "designs", "fragility"):
         with open(os.path.join(main_work, "study", name, "report.json"), encoding="utf-8") as f:
             reports[name] = json.load(f)["rows"]
     cfg = json.load(open(os.path.join(main_work, "study", "schedules", "sigmoid-1.5_-1", "runs", "lcm", "config.json")))
-    rows = reports["schedules"] + reports["designs"]
-    ok = ([r["name"] for r in rows] == ["cosine", "sigmoid(1.5,-1)", "base-lcm", "quant-lcm-d"]
+    up = json.load(open(os.path.join(main_work, "study", "fragility", "fragile-up", "runs", "lcm", "config.json")))
+    rows = reports["schedules"] + reports["designs"] + reports["fragility"]
+    ok = ([r["name"] for r in rows] == ["cosine", "sigmoid(1.5,-1)", "base-lcm", "quant-lcm-d", "plain", "fragile-up"]
+          and (up["fragility_a"], up["fragility_b"], up["fragility_source"]) == (4.0, -2.0, "predictor")
+          and "fragilityPredictor" in reports["fragility"][1]
           and all(r["lcmSteps"] == 5 for r in rows) and all(r["step"] == 4 for r in reports["designs"])
           and [r["architecture"] for r in reports["designs"]] == ["base-mse", "quant-discrete"]
           and os.path.exists(os.path.join(main_work, "study", "designs", "quant-lcm-d", "runs", "sonar-quant", "last.pt"))
@@ -349,6 +381,7 @@ def run(args: argparse.Namespace) -> int:
         diff = check_against_reference(enc, dec, lcm)
         results.append(("train/forward.py == lcmref forms", diff < 1e-5, f"max |diff| {diff:.2e}"))
         results.append(_check_fragility(work))
+        results.append(_check_fragility_stage(a, work))
         results.append(_check_decoder_stage(a, work))
         pack = os.path.join(root, "pack")
         stages.run_stage("export", _args(args, main_work, out=pack, name="smoke-pack"))

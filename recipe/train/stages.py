@@ -14,6 +14,7 @@ import torch
 from . import embed as embed_stage
 from . import evaluate as evaluate_stage
 from . import export as export_stage
+from . import fragility as fragility_stage
 from . import lcm as lcm_stage
 from . import normalizer as normalizer_stage
 from . import sonar as sonar_stage
@@ -28,6 +29,7 @@ CONFIGS: Dict[str, Any] = {
     "sonar": sonar_stage.SonarTrainConfig,
     "embed": embed_stage.EmbedConfig,
     "normalizer": normalizer_stage.NormalizerConfig,
+    "fragility": fragility_stage.FragilityConfig,
     "lcm": lcm_stage.LcmTrainConfig,
     "finetune": lcm_stage.LcmTrainConfig,
     "export": export_stage.ExportConfig,
@@ -54,6 +56,7 @@ SMOKE_PRESET: Dict[str, Dict[str, Any]] = {
               "eval_sentences": 8, "eval_translate": 4, "log_every": 10, "mse_weight": 0.1},
     "embed": {"batch": 64, "rows_per_shard": 7},
     "normalizer": {"max_vectors": 5000},
+    "fragility": {"sample": 60, "batch": 16},
     "lcm": {"model_dim": 64, "heads": 4, "context_layers": 1, "denoiser_layers": 2, "ffn_dim": 128, "window": 16,
             "batch_concepts": 256, "pool_size": 64, "steps": 40, "warmup": 10, "eval_every": 20, "eval_positions": 4,
             "eval_docs": 8, "log_every": 10},
@@ -135,6 +138,13 @@ def run_stage(stage: str, args: argparse.Namespace) -> Any:
         return embed_stage.run(work, cfg, device, args.fresh)
     if stage == "normalizer":
         return normalizer_stage.run(work, cfg)
+    if stage == "fragility":
+        if args.stage == "all":
+            lcm_cfg = build_config("lcm", args, device)[0]
+            if not (lcm_cfg.fragility_a != 0 and lcm_cfg.fragility_source == "predictor"):
+                log("== fragility: skipped (the lcm run has no fragility-weighted loss)")
+                return None
+        return fragility_stage.run(work, cfg, args.fresh)
     if stage in ("lcm", "finetune"):
         return lcm_stage.run(stage, work, cfg, pairs, device, opts)
     if stage == "export":

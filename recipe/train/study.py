@@ -1,6 +1,6 @@
 """The LCM studies of issue 8 (docs/variants.md "Schedule study" and "Comparison of the designs").
 
-    cd recipe && /usr/bin/python3 -m train.study schedules [--work W] [--steps N] [--only NAME ...] [--smoke]
+    cd recipe && /usr/bin/python3 -m train.study schedules|fragility [--work W] [--steps N] [--only NAME ...] [--smoke]
     cd recipe && /usr/bin/python3 -m train.study designs [--work W] [--steps N] [--finetune-steps N]
                                                          [--quant-decoder-steps N] [--only NAME ...] [--smoke]
 
@@ -9,6 +9,8 @@ compare them on the held-out test documents.
 
 - ``schedules``: the Two-Tower LCM under each noise schedule (the ``lcm`` stage only): next-concept cosine
   against "repeat previous" and "mean of context", local coherence and REP-4 of generated continuations.
+- ``fragility``: the Two-Tower LCM with plain MSE, and with the fragility-weighted loss weighting fragile concepts
+  up and down (the ``lcm`` stage only; needs the ``fragility`` stage's predictor in W): the schedules' figures.
 - ``designs``: Two-Tower, One-Tower, Base-LCM, Quant-LCM-d and Quant-LCM-c: the ``lcm`` and ``finetune`` stages
   (and, for the Quant-LCMs, ``sonar-quant``: the decoder fine-tuned on quantized vectors, as the paper does),
   then the evaluate stage's LCM suites, which add summarization and expansion ROUGE-L (with the lead-k and
@@ -55,12 +57,21 @@ DESIGNS: Dict[str, Dict[str, Any]] = {
     "quant-lcm-d": {"architecture": "quant-discrete"},
     "quant-lcm-c": {"architecture": "quant-continuous"},
 }
-STUDIES = {"schedules": SCHEDULES, "designs": DESIGNS}
+# The fragility-weighted loss (paper §2.5.1: ω = sigmoid(a·f + b); the paper gives no a, b nor the direction):
+# plain MSE against weighting fragile concepts up (ω from 0.12 at f = 0 to 0.88 at f = 100) and down (the
+# reverse). f comes from the fragility stage's predictor (train/fragility.py), which W must have.
+FRAGILITY: Dict[str, Dict[str, Any]] = {
+    "plain": {},
+    "fragile-up": {"fragility_a": 4.0, "fragility_b": -2.0},
+    "fragile-down": {"fragility_a": -4.0, "fragility_b": 2.0},
+}
+STUDIES = {"schedules": SCHEDULES, "designs": DESIGNS, "fragility": FRAGILITY}
 # The paper's instruction-tuned 1.6B designs (coherence, ROUGE-L; the paper's Table for its §2 comparison, as
 # quoted in shared/seeds/002): for orientation only: other data, 100× the parameters, another SONAR.
 PAPER_DESIGNS = {"base-lcm": (0.482, 23.69), "quant-lcm": (0.847, 30.87), "one-tower": (0.968, 33.40),
                  "two-tower": (0.938, 33.64), "smaLLaMA (token LLM)": (0.984, 34.88)}
 SHARED_RUNS = ("tokenizer", "sonar", "embed", "normalizer")
+OPTIONAL_RUNS = ("sonar-decoder", "fragility")  # linked when W has them: the decoder evaluate uses, the predictor
 NAN = float("nan")
 
 
@@ -73,6 +84,8 @@ def variant_work(work: Work, study: str, name: str) -> Work:
     root = os.path.join(work.root, "study", study, slug(name))
     os.makedirs(os.path.join(root, "runs"), exist_ok=True)
     links = [("data", work.data)] + [(os.path.join("runs", s), os.path.join(work.runs, s)) for s in SHARED_RUNS]
+    links += [(os.path.join("runs", s), os.path.join(work.runs, s)) for s in OPTIONAL_RUNS
+              if os.path.exists(os.path.join(work.runs, s))]
     for rel, target in links:
         if not os.path.exists(target):
             raise SystemExit(f"{target} is missing: the study needs W's data and the {', '.join(SHARED_RUNS)} stages")
@@ -116,16 +129,22 @@ def run_variant(args: argparse.Namespace, work: Work, study: str, name: str, set
         if settings["architecture"] in QUANT_VARIANTS:
             stages.run_stage("sonar-quant", stage_args(args, work, "sonar-quant", {}, args.quant_decoder_steps))
     base = evaluate_stage.EvaluateConfig()
-    cfg = dataclasses.replace(base, summaries=0) if study == "schedules" else base
+    cfg = dataclasses.replace(base, summaries=0) if study != "designs" else base
     if args.smoke:
         cfg = dataclasses.replace(cfg, next_positions=6, gen_docs=2, gen_concepts=3, summaries=min(cfg.summaries, 2),
                                   max_generated=4)
     results = evaluate_stage._lcm_suites(work, cfg, pick_device(args.device))  # noqa: SLF001
     valid = last_eval(work, last)
     config = read_json(os.path.join(work.runs, last, "config.json"))
-    return {"name": name, "settings": settings, "stage": last, "step": int(valid.get("step", 0)), "valid": valid,
-            "results": results, "seconds": round(time.perf_counter() - t0, 1),
-            "lcmSteps": int(last_eval(work, "lcm").get("step", 0)), "architecture": config.get("architecture")}
+    row = {"name": name, "settings": settings, "stage": last, "step": int(valid.get("step", 0)), "valid": valid,
+           "results": results, "seconds": round(time.perf_counter() - t0, 1),
+           "lcmSteps": int(last_eval(work, "lcm").get("step", 0)), "architecture": config.get("architecture")}
+    predictor = os.path.join(work.runs, "fragility", "predictor.json")
+    if study == "fragility" and os.path.exists(predictor):
+        m = read_json(predictor)["heldOut"]
+        row["fragilityPredictor"] = (f"{m['n']} held-out concepts, Pearson {m['pearson']:.3f}, Spearman "
+                                     f"{m['spearman']:.3f}, MAE {m['mae']:.2f} (predicting the mean {m['maeOfMean']:.2f})")
+    return row
 
 
 def _f(m: Dict[str, float], key: str, digits: int) -> str:
@@ -142,8 +161,11 @@ def markdown(study: str, rows: List[Dict[str, Any]], args: argparse.Namespace) -
             "the true next concept (baselines: repeat previous, mean of context). Coherence: mean cosine of "
             "generated concepts n and n+2. The valid loss is each run's own and not comparable across variants.",
             ""]
-    if study == "schedules":
-        head += ["| schedule | steps | next-concept cos | repeat previous | mean of context | coherence | REP-4 | "
+    if study in ("schedules", "fragility"):
+        if study == "fragility" and rows:
+            head += [f"f from the fragility stage's predictor: {rows[-1].get('fragilityPredictor', 'n/a')}", ""]
+        first = "schedule" if study == "schedules" else "loss"
+        head += [f"| {first} | steps | next-concept cos | repeat previous | mean of context | coherence | REP-4 | "
                  "valid x0-MSE |", "|---|---|---|---|---|---|---|---|"]
         for r in rows:
             m = r["results"]
