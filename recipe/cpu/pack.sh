@@ -2,6 +2,7 @@
 # The default pack's stages after SONAR, on this project's CPU machines, in the background, resumable:
 #   bash recipe/cpu/pack.sh             # embed → normalizer → lcm → finetune → export → evaluate
 #   OUT=/tmp/candidate bash recipe/cpu/pack.sh   # export somewhere else than $CS_WORK/candidate
+# Stop with `bash recipe/cpu/stop.sh` (the stage running saves a checkpoint; no later stage starts).
 # Rerun the same command after a stop: embed skips finished shards, lcm and finetune resume from their last
 # checkpoint, normalizer/export/evaluate are recomputed. Refuses to start while the SONAR run of
 # recipe/cpu/sonar.sh is alive (the embeddings must come from the final encoder); stop it first with
@@ -24,11 +25,15 @@ fi
 export OMP_WAIT_POLICY=PASSIVE
 run="/usr/bin/python3 recipe/run.py"
 common="--threads 2 --precision auto"
+# a training stage stopped early also exits 0: go on only when it reached its steps
+finished() { echo "/usr/bin/python3 -c \"import json,sys; sys.exit(0 if json.load(open('$work/runs/$1/state.json'))['finished'] else 3)\""; }
 nohup nice -n 19 bash -c "set -e
   $run embed $common
   $run normalizer $common
   $run lcm $common --steps \${LCM_STEPS:-8000}
+  $(finished lcm)
   $run finetune $common --steps \${FINETUNE_STEPS:-2000}
+  $(finished finetune)
   $run export $common --out '$out'
   $run evaluate $common" >> "$work/logs/pack-cpu.log" 2>&1 &
 echo $! > "$work/logs/pack-cpu.pid"
