@@ -11,9 +11,10 @@
  * app's own page.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, session, shell } from 'electron';
+import { BUNDLED_PACKS_ENV } from '../inference/pack/discover.ts';
 import { EngineHost } from './engine/host.ts';
 import { forwardJobEvents, registerIpc } from './ipc/ipcAdapter.ts';
 import { buildMenu } from './menu.ts';
@@ -28,8 +29,10 @@ const RENDERER_INDEX = join(here, '../renderer/index.html');
 /** Not a literal in `new URL(…)`: Vite would treat that as an asset to copy. */
 const WORKER_BUNDLE = './engineWorker.js';
 
-/** resources/models: beside the app's code in development, in the unpacked resources when packaged. */
+/** resources/models: beside the app's code in development, in the unpacked resources when packaged (CONCEPT_STUDIO_BUNDLED_PACKS overrides it, as for the CLI). */
 function packsDir(): string {
+  const override = process.env[BUNDLED_PACKS_ENV];
+  if (override) return resolve(override);
   return app.isPackaged ? join(process.resourcesPath, 'models') : join(app.getAppPath(), 'resources', 'models');
 }
 

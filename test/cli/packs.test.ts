@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { findPacks, readRegistry, resolvePackDir, userPacksDir } from '../../src/inference/pack/discover.ts';
+import { BUNDLED_PACKS_DIR, bundledPacksDir, findPacks, readRegistry, resolvePackDir, userPacksDir } from '../../src/inference/pack/discover.ts';
 import { cleanLeftovers, inspectPack, installPack, modelCardSummary } from '../../src/inference/pack/install.ts';
 import { verifyPack } from '../../src/inference/pack/verify.ts';
 import { userDataDir } from '../../src/main/store/location.ts';
@@ -21,7 +21,8 @@ const BIN = fileURLToPath(new URL('../../bin/lcm.mjs', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'cs-packs-'));
 const userDir = join(root, 'user-packs');
 const noBundled = join(root, 'no-bundled');
-const env = { ...process.env, CONCEPT_STUDIO_USER_PACKS: userDir, CONCEPT_STUDIO_PACK: undefined, CONCEPT_STUDIO_PACKS: undefined };
+// The spawned CLI sees neither the real user packs nor the packs this checkout ships in resources/models.
+const env = { ...process.env, CONCEPT_STUDIO_USER_PACKS: userDir, CONCEPT_STUDIO_BUNDLED_PACKS: noBundled, CONCEPT_STUDIO_PACK: undefined, CONCEPT_STUDIO_PACKS: undefined };
 const where = { env: { CONCEPT_STUDIO_USER_PACKS: userDir }, bundled: noBundled, userDir };
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -267,5 +268,25 @@ describe('the install module', () => {
     expect(resolvePackDir('shipped', { ...where.env, CONCEPT_STUDIO_PACK: 'mine' }, bundled, userDir)).toBe(join(bundled, 'shipped'));
     await expect(installPack({ ...w, source: TINY_PACK, name: 'shipped', force: true, verify })).rejects.toThrow(`A pack named "shipped" ships with the app (${join(bundled, 'shipped')}) and cannot be replaced; install this one under another name (--name NAME).`);
     rmSync(bundled, { recursive: true });
+  });
+
+  it('CONCEPT_STUDIO_BUNDLED_PACKS replaces resources/models, for the library and the CLI', () => {
+    expect(bundledPacksDir({})).toBe(BUNDLED_PACKS_DIR);
+    expect(bundledPacksDir({ CONCEPT_STUDIO_BUNDLED_PACKS: '/tmp/shipped-here' })).toBe('/tmp/shipped-here');
+    const bundled = join(root, 'bundled-env');
+    cpSync(TINY_PACK, join(bundled, 'shipped'), { recursive: true });
+    writeFileSync(join(bundled, 'default.json'), '{"pack": "shipped"}');
+    try {
+      const e = { ...env, CONCEPT_STUDIO_BUNDLED_PACKS: bundled };
+      expect(findPacks({ env: e, userDir })).toEqual([{ name: 'shipped', dir: join(bundled, 'shipped'), source: 'bundled' }]);
+      expect(resolvePackDir(undefined, e, undefined, userDir)).toBe(join(bundled, 'shipped'));
+      const r = spawnSync(process.execPath, [BIN, 'packs', '--json'], { encoding: 'utf8', timeout: 60_000, env: e });
+      expect(r.status, r.stderr).toBe(0);
+      const listed = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; source: string; default: boolean });
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({ name: 'shipped', source: 'bundled', default: true });
+    } finally {
+      rmSync(bundled, { recursive: true });
+    }
   });
 });

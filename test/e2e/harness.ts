@@ -42,8 +42,10 @@ export interface WebHost {
 /** Starts `lcm serve --db <tmp>/library.db --pack <pack> --port 0` and waits for its URL. */
 export async function startWebHost(pack = TINY_PACK, dir = mkdtempSync(join(tmpdir(), 'cs-e2e-'))): Promise<WebHost> {
   const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin/lcm.mjs'), 'serve', '--db', join(dir, 'library.db'), '--pack', pack, '--port', '0'], {
-    // The user packs folder of this run, never the real ~/.config/Concept Studio/packs (the Models step adds packs).
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', CONCEPT_STUDIO_USER_PACKS: join(dir, 'user-packs') },
+    // The user packs folder of this run, never the real ~/.config/Concept Studio/packs (the Models step adds packs),
+    // and no bundled packs: the tests see the same list whatever this checkout ships in resources/models.
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FORCE_COLOR: '0', CONCEPT_STUDIO_USER_PACKS: join(dir, 'user-packs'), CONCEPT_STUDIO_BUNDLED_PACKS: join(dir, 'bundled-packs') },
   });
   let out = '';
   let err = '';

@@ -2,7 +2,8 @@
  * Where packs live and which one is the default.
  *
  * Packs are found, in this order (the first of a name wins):
- * 1. `bundled`: folders under resources/models, shipped with the app;
+ * 1. `bundled`: folders under resources/models, shipped with the app
+ *    (CONCEPT_STUDIO_BUNDLED_PACKS overrides it: tests that must not see them);
  * 2. `user`: folders in the user packs folder (`lcm packs add` copies packs
  *    there): `<userData>/packs`, i.e. ~/.config/Concept Studio/packs on Linux,
  *    ~/Library/Application Support/Concept Studio/packs on macOS,
@@ -29,6 +30,14 @@ import { PackError } from '../errors.ts';
 
 /** resources/models of this checkout or installation. */
 export const BUNDLED_PACKS_DIR = resolve(fileURLToPath(new URL('../../../resources/models', import.meta.url)));
+/** The bundled packs folder's override: tests that must not see the packs the checkout ships. */
+export const BUNDLED_PACKS_ENV = 'CONCEPT_STUDIO_BUNDLED_PACKS';
+
+/** resources/models, or the folder CONCEPT_STUDIO_BUNDLED_PACKS names. */
+export function bundledPacksDir(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env[BUNDLED_PACKS_ENV];
+  return override ? resolve(override) : BUNDLED_PACKS_DIR;
+}
 
 /** The user packs folder's override (tests, portable installs). */
 export const USER_PACKS_ENV = 'CONCEPT_STUDIO_USER_PACKS';
@@ -89,7 +98,7 @@ export interface FoundPack {
 
 export interface PackPlaces {
   env?: NodeJS.ProcessEnv;
-  /** resources/models (BUNDLED_PACKS_DIR by default). */
+  /** resources/models (bundledPacksDir(env) by default). */
   bundled?: string;
   /** The user packs folder (userPacksDir(env) by default). */
   userDir?: string;
@@ -97,13 +106,13 @@ export interface PackPlaces {
 
 const places = (p: PackPlaces = {}) => {
   const env = p.env ?? process.env;
-  return { env, bundled: p.bundled ?? BUNDLED_PACKS_DIR, userDir: p.userDir ?? userPacksDir(env) };
+  return { env, bundled: p.bundled ?? bundledPacksDir(env), userDir: p.userDir ?? userPacksDir(env) };
 };
 
 const extraDirs = (env: NodeJS.ProcessEnv): string[] => (env.CONCEPT_STUDIO_PACKS ?? '').split(delimiter).filter(Boolean).map((d) => resolve(d));
 
 /** The folders searched for pack folders: resources/models, the user packs folder, then CONCEPT_STUDIO_PACKS. */
-export function packSearchDirs(env: NodeJS.ProcessEnv = process.env, bundled = BUNDLED_PACKS_DIR, userDir = userPacksDir(env)): string[] {
+export function packSearchDirs(env: NodeJS.ProcessEnv = process.env, bundled = bundledPacksDir(env), userDir = userPacksDir(env)): string[] {
   return [bundled, userDir, ...extraDirs(env)];
 }
 
@@ -170,7 +179,7 @@ const looksLikePath = (want: string) => want.includes('/') || want.includes('\\'
  * CONCEPT_STUDIO_PACK, else the user's default, else the bundled default,
  * else the only pack installed.
  */
-export function resolvePackDir(requested: string | undefined, env: NodeJS.ProcessEnv = process.env, bundled = BUNDLED_PACKS_DIR, userDir = userPacksDir(env)): string {
+export function resolvePackDir(requested: string | undefined, env: NodeJS.ProcessEnv = process.env, bundled = bundledPacksDir(env), userDir = userPacksDir(env)): string {
   const where = { env, bundled, userDir };
   const searched = () => `${packSearchDirs(env, bundled, userDir).join(', ')}${Object.keys(readRegistry(userDir).registry.links).length ? ' and the linked packs' : ''}`;
   const want = requested ?? env.CONCEPT_STUDIO_PACK;
