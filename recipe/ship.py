@@ -18,7 +18,9 @@ In order (docs/recipe.md, "Shipping a pack"):
    worse by more than ``--tolerance`` points (chrF; cosine × 100), or none is better, unless ``--force``.
 5. Size: the shipped folder must stay under 100 MB (10^8 bytes).
 6. Install: ``resources/models/NAME`` (replacing a folder of that name only with ``--force``) and
-   ``resources/models/default.json`` = ``{"pack": NAME}``; ``docs/eval/NAME/ship.json`` records the comparison.
+   ``resources/models/default.json`` = ``{"pack": NAME}``; ``docs/eval/NAME/ship.json`` records the comparison,
+   ``docs/eval/NAME/targets.md`` the issue's quality targets, each PASS or MISS with its figure.
+   ``--measure-only`` stops before installing (the figures, comparison and targets are printed).
 
 It does not commit: review the report, update docs/quality.md, then commit the pack, its report and
 default.json together. ``--models`` and ``--eval-dir`` point elsewhere (the smoke test ships into a
@@ -79,6 +81,58 @@ def compare(new: Dict[str, Optional[float]], old: Dict[str, Optional[float]], to
     return better and not worse, lines
 
 
+HUB = "eng_Latn"
+
+
+def targets(report: Dict[str, Any]) -> List[Tuple[str, str, str, str]]:
+    """Issue #3's quality targets against an ``lcm eval`` report: (what, measured, target, PASS/MISS) rows."""
+    rows: List[Tuple[str, str, str, str]] = []
+    su = report.get("suites", {})
+
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "MISS"
+
+    if su.get("roundtrip", {}).get("status") == "ran":
+        for r in su["roundtrip"]["languages"]:
+            need = 60.0 if r["lang"] == HUB else 45.0
+            rows.append((f"round-trip chrF {r['lang']} (n {r['n']})", f"{r['chrf']:.1f}", f"≥ {need:.0f}",
+                         verdict(r["chrf"] >= need)))
+    if su.get("translate", {}).get("status") == "ran":
+        for r in su["translate"]["directions"]:
+            rows.append((f"translation chrF {r['source']} → {r['target']} (n {r['n']})", f"{r['chrf']:.1f}", "≥ 30",
+                         verdict(r["chrf"] >= 30.0)))
+    if su.get("next", {}).get("status") == "ran":
+        o = su["next"]["overall"]
+        rows.append((f"next-concept cosine (n {o['n']})", f"{o['lcm']:.4f}",
+                     f"> repeat previous {o['previous']:.4f} and > mean of context {o['contextMean']:.4f}",
+                     verdict(o["lcm"] > o["previous"] and o["lcm"] > o["contextMean"])))
+        c = su["next"]["continuation"]
+        for key in ("coherence", "rep4"):
+            g, ref = c[key]["generated"], c[key]["reference"]
+            rows.append((f"continuation {key} (generated; true continuation)",
+                         f"{g:.4f}; {ref:.4f}" if g is not None and ref is not None else f"{g}; {ref}", "reported", "—"))
+    if su.get("summarize", {}).get("status") == "ran":
+        o = su["summarize"]["overall"]
+        rows.append((f"summarization ROUGE-L (n {o['n']})", f"{o['model']['rougeL']:.4f}",
+                     f"vs lead-k {o['lead']['rougeL']:.4f}", verdict(o["model"]["rougeL"] > o["lead"]["rougeL"])))
+    if su.get("expand", {}).get("status") == "ran":
+        o = su["expand"]["overall"]
+        rows.append((f"expansion ROUGE-L (n {o['n']})", f"{o['model']['rougeL']:.4f}",
+                     f"vs the summary itself {o['summary']['rougeL']:.4f}",
+                     verdict(o["model"]["rougeL"] > o["summary"]["rougeL"])))
+    return rows
+
+
+def targets_markdown(name: str, report: Dict[str, Any]) -> str:
+    rows = targets(report)
+    misses = sum(1 for r in rows if r[3] == "MISS")
+    head = [f"# Quality targets of {name} (issue #3)", "",
+            f"From `{report.get('command', 'lcm eval')}` (held-out test split, resources/eval; greedy decoding). "
+            f"{len(rows) - misses - sum(1 for r in rows if r[3] == '—')} targets met, {misses} missed.", "",
+            "| what | measured | target | verdict |", "|---|---|---|---|"]
+    return "\n".join(head + [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]) + "\n"
+
+
 def run_eval(pack: str, out: str, limit: int, suites: Optional[str] = None) -> Dict[str, Any]:
     cmd = ["node", os.path.join(REPO, "bin", "lcm.mjs"), "eval", "--pack", pack, "--out", out, "--limit", str(limit),
            "--seed", "0"]
@@ -135,6 +189,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--limit", type=int, default=50, help="items per language and suite for lcm eval (default 50)")
     ap.add_argument("--tolerance", type=float, default=0.5, help="points a figure may drop (default 0.5)")
     ap.add_argument("--force", action="store_true", help="ship even when not better; replace a folder of that name")
+    ap.add_argument("--measure-only", action="store_true", help="stage, measure, compare and print the targets; "
+                    "install nothing")
     ap.add_argument("--models", default=os.path.join(REPO, "resources", "models"), help="the bundled packs folder")
     ap.add_argument("--eval-dir", default=os.path.join(REPO, "docs", "eval"), help="where evaluation reports go")
     args = ap.parse_args(argv)
@@ -180,14 +236,18 @@ def main(argv: Optional[List[str]] = None) -> int:
                 a, b = record["int8"]["float32"][label], new[label]
                 both = a is not None and b is not None
                 print(f"  {label}: " + (f"float32 {a:.2f}, int8 {b:.2f} ({b - a:+.2f})" if both else f"float32 {a}, int8 {b}"))
+        print(targets_markdown(args.name, report))
         if old_report is not None:
             better, lines = compare(new, figures(old_report), args.tolerance)
             print(f"candidate {args.name} vs shipped {old_name}:")
             print("\n".join(lines))
             record["replaces"] = {"name": old_name, "figures": figures(old_report), "better": better}
-            if not better and not args.force:
+            if not better and not args.force and not args.measure_only:
                 raise SystemExit(f"not shipped: {args.name} does not beat {old_name} (no figure better by more than "
                                  f"{args.tolerance} without one worse by more); --force ships it anyway")
+        if args.measure_only:
+            print(f"measured only: nothing installed ({size / 1e6:.1f} MB staged)")
+            return 0
         partial = os.path.join(args.models, f".{args.name}.partial")  # dot folders are not listed as packs
         shutil.rmtree(partial, ignore_errors=True)
         shutil.copytree(staged, partial)
@@ -205,6 +265,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                                                                os.path.relpath(report_dir, REPO))
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
+        with open(os.path.join(report_dir, "targets.md"), "w", encoding="utf-8") as f:
+            f.write(targets_markdown(args.name, json.load(open(os.path.join(report_dir, "report.json"), encoding="utf-8"))))
         if int8:
             with open(os.path.join(report_dir, "int8.json"), "w", encoding="utf-8") as f:
                 json.dump(record["int8"], f, indent=2)

@@ -223,7 +223,9 @@ def _check_ship(root: str, pack: str) -> Tuple[str, bool, str]:
         refused = False
     except SystemExit as e:
         refused = "does not beat smoke-a" in str(e)
+    targets = open(os.path.join(evals, "smoke-a", "targets.md"), encoding="utf-8").read()
     ok = (default == "smoke-a" and not verify_pack(installed) and record["int8"]["graphs"] == ["encoder", "decoder"]
+          and "| round-trip chrF eng_Latn" in targets and "next-concept cosine" in targets
           and "quantization" in json.load(open(os.path.join(installed, "manifest.json")))["provenance"]
           and refused and not os.path.exists(os.path.join(models, "smoke-b")))
     return ("recipe/ship.py: int8 measured, installed as default; a pack no better is refused", ok,
