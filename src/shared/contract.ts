@@ -333,7 +333,11 @@ export function isWireError(reason: unknown): reason is WireError {
   return typeof r.name === 'string' && typeof r.message === 'string' && typeof r.code === 'string';
 }
 
-/** The web host: POST `${WEB_API_PATH}<method>` with a JSON body; job events on the WebSocket at WEB_EVENTS_PATH. */
+/**
+ * The web host: POST `${WEB_API_PATH}<method>` with a JSON body; job and pack events on the WebSocket at
+ * WEB_EVENTS_PATH, each with its sequence number `seq`, after a `{ type: 'hello', seq, missed }`; `?since=N`
+ * replays the events after N first (src/web/server.ts, journal.ts).
+ */
 export const WEB_API_PATH = '/api/';
 export const WEB_EVENTS_PATH = '/api/events';
 /** The per-run token: in this header on requests, or in this query parameter (the page URL, the WebSocket). */

@@ -6,7 +6,12 @@
  *   POST /api/<method>   JSON body = the request → 200 with the JSON result,
  *                        or an HTTP error status with { error: WireError }
  *   GET  /api/events     WebSocket; every message is one JobEvent (it has a jobId)
- *                        or one PackEvent (type "packProgress") as JSON
+ *                        or one PackEvent (type "packProgress") as JSON, with its
+ *                        sequence number `seq`, then after any replay one
+ *                        { type: "hello", seq, missed }: the newest number, and how
+ *                        many asked-for events are no longer kept.
+ *                        `?since=N` (a reconnect) first replays the events after N
+ *                        (journal.ts), so a dropped socket loses no job output.
  *   GET  /…              the files of out/renderer
  *
  * Security: it listens on 127.0.0.1 only. Every request needs the per-run
@@ -30,6 +35,7 @@ import { dispatch } from '../main/ipc/dispatch.ts';
 import { contentSecurityPolicy } from '../main/security.ts';
 import { httpStatus } from '../main/services/errors.ts';
 import type { StudioApi } from '../main/services/studioService.ts';
+import { EventJournal } from './journal.ts';
 import { staticFile } from './static.ts';
 
 /** Request bodies above this are refused (a saveEdits of a long pasted document fits easily). */
@@ -38,6 +44,8 @@ export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const MAX_SOCKET_MESSAGE = 4096;
 /** Dead sockets (a sleeping laptop, a dropped tunnel) are found by ping/pong this often. */
 const HEARTBEAT_MS = 30_000;
+/** Events kept for reconnecting clients (at least this many; journal.ts). */
+export const EVENT_JOURNAL_SIZE = 20_000;
 
 export interface WebHostOptions {
   api: StudioApi & { onJobEvent(listener: (event: JobEvent) => void): () => void; onPackEvent?(listener: (event: PackEvent) => void): () => void };
@@ -49,6 +57,8 @@ export interface WebHostOptions {
   token?: string;
   /** Default MAX_BODY_BYTES. */
   maxBodyBytes?: number;
+  /** Default EVENT_JOURNAL_SIZE. */
+  journalSize?: number;
   log?: (message: string) => void;
 }
 
@@ -227,17 +237,32 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
     sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
   });
-  sockets.on('connection', (ws: WebSocket) => {
+  // One subscription for the server's life: every event is numbered and kept, then sent to the open sockets.
+  const journal = new EventJournal<JobEvent | PackEvent>(options.journalSize ?? EVENT_JOURNAL_SIZE);
+  const listening = new Set<WebSocket>();
+  const send = (ws: WebSocket, message: unknown) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  };
+  const publish = (event: JobEvent | PackEvent) => {
+    const seq = journal.push(event);
+    for (const ws of listening) send(ws, { ...event, seq });
+  };
+  const offJobs = options.api.onJobEvent(publish);
+  const offPacks = options.api.onPackEvent?.(publish);
+  sockets.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     alive.set(ws, true);
-    const send = (event: JobEvent | PackEvent) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));
-    };
-    const offJobs = options.api.onJobEvent(send);
-    const offPacks = options.api.onPackEvent?.(send);
-    const off = () => {
-      offJobs();
-      offPacks?.();
-    };
+    // Replay and joining happen in this one synchronous turn, so no event falls between them.
+    const since = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('since');
+    let missed = 0;
+    if (since !== null && /^\d{1,15}$/.test(since)) {
+      const replay = journal.since(Number(since));
+      for (const { seq, event } of replay.entries) send(ws, { ...event, seq });
+      missed = replay.missed;
+      if (missed) log(`a reconnecting client asked for events after ${since}; ${missed} of them are no longer kept (journal of ${journal.capacity})`);
+    }
+    send(ws, { type: 'hello', seq: journal.latest, missed });
+    listening.add(ws);
+    const off = () => listening.delete(ws);
     ws.on('pong', () => alive.set(ws, true));
     ws.on('message', () => ws.close(1003, 'This socket only sends job events; requests go to POST /api/<method>.'));
     ws.on('close', off);
@@ -270,6 +295,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     token,
     async close() {
       clearInterval(heartbeat);
+      offJobs();
+      offPacks?.();
       for (const ws of sockets.clients) ws.terminate();
       sockets.close();
       server.closeAllConnections();

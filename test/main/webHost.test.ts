@@ -4,8 +4,9 @@
  * (401), requests for another host or from another origin too (403); static
  * files come with their content types and the CSP; API payloads are
  * validated as over IPC and errors come back as WireErrors with HTTP
- * statuses; a job's events arrive over the WebSocket; the client maps it all
- * back to the ConceptStudioApi and reconnects its socket.
+ * statuses; a job's events arrive over the WebSocket, numbered, and a socket
+ * that reconnects with ?since= gets what it missed; the client maps it all
+ * back to the ConceptStudioApi and reconnects its socket asking for that.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
@@ -215,6 +216,7 @@ describe('job events over the WebSocket', () => {
   it('sends every event of a job, as JSON, in order', async () => {
     const ws = open(`ws://127.0.0.1:${host.port}/api/events?token=${host.token}`, { origin: base });
     const received: JobEvent[] = [];
+    ws.on('message', (data) => received.push(JSON.parse(String(data)) as JobEvent));
     await new Promise<void>((resolve, reject) => {
       ws.on('open', () => resolve());
       ws.on('error', reject);
@@ -222,20 +224,77 @@ describe('job events over the WebSocket', () => {
     const doc = (await api('createDocument', { title: 'Socket', language: 'eng_Latn' })).json() as { id: string };
     await api('saveEdits', { documentId: doc.id, edits: [{ op: 'insert', concept: { id: 'sock-1', text: 'The harbour was quiet.' }, after: null }] });
     const started = (await api('startJob', { kind: 'continue', documentId: doc.id, afterConceptId: 'sock-1', count: 2, seed: 9 })).json() as { jobId: string };
-    await new Promise<void>((resolve) => {
-      ws.on('message', (data) => {
-        const event = JSON.parse(String(data)) as JobEvent;
-        received.push(event);
-        if (event.jobId === started.jobId && event.type === 'done') resolve();
-      });
-    });
+    await expect.poll(() => received.some((e) => e.jobId === started.jobId && e.type === 'done'), { timeout: 60_000 }).toBe(true);
     ws.close();
+    const hello = received[0] as unknown as { type: string; seq: number; missed: number };
+    expect(hello).toEqual({ type: 'hello', seq: expect.any(Number), missed: 0 }); // first: where the numbering stands
     const mine = received.filter((e) => e.jobId === started.jobId);
     const kinds = types(mine);
     expect(kinds[0]).toBe('started');
     expect(kinds.filter((k) => k === 'concept')).toHaveLength(2);
-    expect(mine.at(-1)).toEqual({ jobId: started.jobId, type: 'done', seed: 9, stop: 'max-concepts', documentId: null });
+    expect(mine.at(-1)).toEqual({ jobId: started.jobId, type: 'done', seed: 9, stop: 'max-concepts', documentId: null, seq: expect.any(Number) });
+    const seqs = received.slice(1).map((e) => (e as unknown as { seq: number }).seq);
+    expect(seqs[0]).toBe(hello.seq + 1);
+    expect(seqs.every((q, i) => i === 0 || q === seqs[i - 1]! + 1)).toBe(true); // numbered one by one, in order
   });
+
+  /** Opens a socket (with `?since=` when given) and collects its messages; resolves once open. */
+  async function listen(query = '', port = host.port): Promise<{ ws: WebSocket; got: Record<string, unknown>[] }> {
+    const ws = open(`ws://127.0.0.1:${port}/api/events?token=${host.token}${query}`, { origin: `http://127.0.0.1:${port}` });
+    const got: Record<string, unknown>[] = [];
+    ws.on('message', (data) => got.push(JSON.parse(String(data)) as Record<string, unknown>));
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+    return { ws, got };
+  }
+
+  it('replays what a dropped socket missed when it reconnects with ?since=, then goes on live', async () => {
+    const doc = (await api('createDocument', { title: 'Replay', language: 'eng_Latn' })).json() as { id: string };
+    await api('saveEdits', { documentId: doc.id, edits: [{ op: 'insert', concept: { id: 'rp-1', text: 'The tide turned at noon.' }, after: null }] });
+    const first = await listen();
+    await expect.poll(() => first.got.length).toBe(1);
+    const lastSeen = first.got[0]!.seq as number;
+    first.ws.close(); // the writer's laptop sleeps
+    const watcher = await listen(); // another page, to know when the job is over
+    const { jobId } = (await api('startJob', { kind: 'continue', documentId: doc.id, afterConceptId: 'rp-1', count: 2, seed: 3 })).json() as { jobId: string };
+    await expect.poll(() => watcher.got.some((m) => m.jobId === jobId && m.type === 'done'), { timeout: 60_000 }).toBe(true);
+    const sent = watcher.got.filter((m) => m.jobId === jobId);
+    const back = await listen(`&since=${lastSeen}`);
+    await expect.poll(() => back.got.some((m) => m.type === 'hello')).toBe(true);
+    const replayed = back.got.filter((m) => m.jobId === jobId);
+    expect(replayed).toEqual(sent); // every event of the job, same numbers, same order
+    expect(back.got.at(-1)).toEqual({ type: 'hello', seq: sent.at(-1)!.seq, missed: 0 });
+    expect(types(replayed as unknown as JobEvent[])).toEqual(['started', ...types(sent as unknown as JobEvent[]).slice(1)]);
+    back.ws.close();
+    watcher.ws.close();
+  }, 90_000);
+
+  it('says how many asked-for events it no longer keeps (a small journal)', async () => {
+    const small = await startWebHost({ api: t.service, rendererDir, token: host.token, journalSize: 2 });
+    try {
+      const watcher = await listen('', small.port);
+      const doc = (await api('createDocument', { title: 'Small journal', language: 'eng_Latn' })).json() as { id: string };
+      await api('saveEdits', { documentId: doc.id, edits: [{ op: 'insert', concept: { id: 'sj-1', text: 'Rain on the deck.' }, after: null }] });
+      const { jobId } = (await api('startJob', { kind: 'continue', documentId: doc.id, afterConceptId: 'sj-1', count: 3, seed: 5 })).json() as { jobId: string };
+      await expect.poll(() => watcher.got.some((m) => m.jobId === jobId && m.type === 'done'), { timeout: 60_000 }).toBe(true);
+      const latest = watcher.got.at(-1)!.seq as number;
+      expect(latest).toBeGreaterThan(4); // started, progress…, 3 concepts, done: more than the journal holds
+      const back = await listen('&since=0', small.port);
+      await expect.poll(() => back.got.some((m) => m.type === 'hello')).toBe(true);
+      const hello = back.got.at(-1)!;
+      const replayed = back.got.slice(0, -1);
+      expect(hello).toMatchObject({ type: 'hello', seq: latest });
+      expect((hello.missed as number) + replayed.length).toBe(latest); // what it had, and the count of what it lacked
+      expect(hello.missed as number).toBeGreaterThan(0);
+      expect(replayed.at(-1)).toMatchObject({ jobId, type: 'done', seq: latest });
+      back.ws.close();
+      watcher.ws.close();
+    } finally {
+      await small.close();
+    }
+  }, 90_000);
 });
 
 describe('the web client', () => {
@@ -300,19 +359,31 @@ describe('the web client', () => {
       sockets.push(s);
       return s;
     };
-    const client = createWebClient({ baseUrl: base, token: 't', socket: fake });
+    const urls: string[] = [];
+    const missed: number[] = [];
+    const client = createWebClient({ baseUrl: base, token: 't', socket: (url) => (urls.push(url), fake()), onEventsMissed: (n) => missed.push(n) });
     const got: JobEvent[] = [];
     const off = client.onJobEvent((e) => got.push(e));
     expect(sockets).toHaveLength(1);
+    expect(urls[0]).not.toContain('since='); // a first connection asks for no replay
     sockets[0]!.onopen?.({});
-    sockets[0]!.onmessage?.({ data: JSON.stringify({ jobId: 'j', type: 'cancelled' }) });
+    sockets[0]!.onmessage?.({ data: JSON.stringify({ type: 'hello', seq: 41, missed: 0 }) });
+    sockets[0]!.onmessage?.({ data: JSON.stringify({ jobId: 'j', type: 'cancelled', seq: 42 }) });
     sockets[0]!.onmessage?.({ data: 'not json' });
-    expect(got).toEqual([{ jobId: 'j', type: 'cancelled' }]);
+    expect(got).toEqual([{ jobId: 'j', type: 'cancelled' }]); // the number is the client's business, not the listener's
     sockets[0]!.onclose?.({}); // the server went away
     await new Promise((r) => setTimeout(r, 700)); // first retry after 0.5 s
     expect(sockets).toHaveLength(2);
+    expect(urls[1]).toMatch(/&since=42$/); // asks for what came after the last event it saw
+    sockets[1]!.onmessage?.({ data: JSON.stringify({ jobId: 'k', type: 'cancelled', seq: 45 }) });
+    sockets[1]!.onmessage?.({ data: JSON.stringify({ type: 'hello', seq: 45, missed: 2 }) });
+    expect(missed).toEqual([2]);
+    expect(got.at(-1)).toEqual({ jobId: 'k', type: 'cancelled' });
     off(); // the last listener leaves: the socket closes and is not reopened
     await new Promise((r) => setTimeout(r, 1200));
     expect(sockets).toHaveLength(2);
+    const again = client.onJobEvent(() => undefined); // a new subscription starts from now: no replay
+    expect(urls[2]).not.toContain('since=');
+    again();
   });
 });

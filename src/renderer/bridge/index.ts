@@ -5,14 +5,18 @@
  */
 import type { ConceptStudioApi } from '../../shared/contract.ts';
 
-/**
- * The bridge for this page. `onConnectionChange` hears when the web host's
- * event socket drops and comes back (never in Electron, where the bridge is
- * in-process).
- */
-export async function connectBridge(onConnectionChange?: (connected: boolean) => void): Promise<ConceptStudioApi> {
+/** What the page hears about the web host's event socket (never in Electron, where the bridge is in-process). */
+export interface ConnectionHooks {
+  /** The socket dropped (false) or is back (true). */
+  onConnectionChange?: (connected: boolean) => void;
+  /** After a reconnect: events the server no longer held (job output that did not reach the page). */
+  onEventsMissed?: (count: number) => void;
+}
+
+/** The bridge for this page. */
+export async function connectBridge(hooks: ConnectionHooks = {}): Promise<ConceptStudioApi> {
   const preload = (window as { conceptStudio?: ConceptStudioApi }).conceptStudio;
   if (preload) return preload;
   const { createWebClient } = await import('./webClient.ts');
-  return createWebClient(onConnectionChange ? { onConnectionChange } : {});
+  return createWebClient(hooks);
 }

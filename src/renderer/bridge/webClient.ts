@@ -10,9 +10,12 @@
  * isWireError in the contract). The socket opens when the first job-event
  * listener subscribes, reconnects with a growing delay (0.5 s doubling to
  * 10 s) while any listener remains, and closes when the last one leaves.
- * Events sent while it was disconnected are lost; a job's final state is in
- * the store either way. The web host has no application menu:
- * onMenuCommand never calls its listener.
+ * Every event comes numbered (`seq`); a reconnect asks for the events after
+ * the last number seen (`?since=`), and the server replays them first
+ * (src/web/journal.ts), so a dropped socket loses no job output. Should the
+ * server no longer hold some of them (a very long outage), `onEventsMissed`
+ * hears how many. The web host has no application menu: onMenuCommand never
+ * calls its listener.
  *
  * No DOM types are used, only what is passed in or found on globalThis, so
  * the same module runs in the browser and in Node tests (with the `ws`
@@ -55,6 +58,8 @@ export interface WebClientOptions {
   socket?: SocketFactory;
   /** Called when the event socket opens or closes (a "reconnecting…" hint for the page). */
   onConnectionChange?: (connected: boolean) => void;
+  /** Called after a reconnect when the server no longer held `count` of the events sent while it was down. */
+  onEventsMissed?: (count: number) => void;
 }
 
 const TOKEN_KEY = 'concept-studio-token';
@@ -131,13 +136,16 @@ export function createWebClient(options: WebClientOptions = {}): ConceptStudioAp
   // A JobEvent has a jobId; a PackEvent is { type: 'packProgress', … }. Each listener gets its own kind.
   const listeners = new Set<(event: JobEvent | PackEvent) => void>();
   let socket: SocketLike | undefined;
+  /** The number of the newest event seen on this subscription (the server's `hello` sets it at once). */
+  let lastSeq: number | undefined;
   let retryMs = RECONNECT_FIRST_MS;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   function connect(): void {
     if (socket || listeners.size === 0 || !makeSocket || !token) return;
     const wsBase = baseUrl.replace(/^http/, 'ws');
-    const s = makeSocket(`${wsBase}${WEB_EVENTS_PATH}?${WEB_TOKEN_PARAM}=${encodeURIComponent(token)}`);
+    const since = lastSeq === undefined ? '' : `&since=${lastSeq}`;
+    const s = makeSocket(`${wsBase}${WEB_EVENTS_PATH}?${WEB_TOKEN_PARAM}=${encodeURIComponent(token)}${since}`);
     socket = s;
     s.onopen = () => {
       retryMs = RECONNECT_FIRST_MS;
@@ -146,7 +154,15 @@ export function createWebClient(options: WebClientOptions = {}): ConceptStudioAp
     s.onmessage = (message) => {
       let event: JobEvent | PackEvent;
       try {
-        event = JSON.parse(String(message.data)) as JobEvent | PackEvent;
+        const data = JSON.parse(String(message.data)) as (JobEvent | PackEvent | { type: 'hello'; missed?: unknown }) & { seq?: unknown };
+        const { seq, ...rest } = data;
+        if (typeof seq === 'number' && Number.isFinite(seq)) lastSeq = Math.max(lastSeq ?? 0, seq);
+        if (rest.type === 'hello') {
+          const missed = (rest as { missed?: unknown }).missed;
+          if (typeof missed === 'number' && missed > 0) options.onEventsMissed?.(missed);
+          return;
+        }
+        event = rest as JobEvent | PackEvent;
       } catch {
         return;
       }
@@ -175,6 +191,7 @@ export function createWebClient(options: WebClientOptions = {}): ConceptStudioAp
   function disconnect(): void {
     clearTimeout(retryTimer);
     retryTimer = undefined;
+    lastSeq = undefined; // nobody listens any more: a later subscription starts from now, without a replay
     const s = socket;
     socket = undefined;
     s?.close();
