@@ -24,7 +24,7 @@ import { ConceptEngine } from '../src/inference/engine.ts';
 import { sampleNext } from '../src/inference/lcm/sampler.ts';
 import { createRng } from '../src/inference/rng.ts';
 import { stack } from '../src/inference/tensor.ts';
-import { lineChartSvg } from './charts.ts';
+import { lineChartSvg } from '../src/eval/lineChart.ts';
 import { ENGINE_OPTIONS, fmt, loadAverage, machineLine, median, SPIN_WAIT, table, THREADS, WAITS_SUFFIX } from './measure.ts';
 import { ROOT, SHAPE_PACK, torchScaling, type ScalingPoint, type TorchStatus } from './torch.ts';
 import { twoTowerSpec } from '../src/inference/pack/types.ts';

@@ -13,6 +13,7 @@ import * as storeCommands from './storeCommands.ts';
 import { packsCommand } from './packsCommands.ts';
 import { serveCommand } from './serveCommand.ts';
 import { evalCommand } from './evalCommand.ts';
+import { curvesCommand } from './curvesCommand.ts';
 import { StoreError } from '../main/store/errors.ts';
 import { consoleOutput, UsageError } from './io.ts';
 
@@ -43,6 +44,8 @@ Commands
               charts and report.json to --out (default docs/eval/<pack name>): --suites LIST (of
               roundtrip, translate, next, summarize, expand, segmenters; default all), --limit N items
               per language, --seed S; decodes greedily unless --beam N (docs/evaluation.md)
+  curves RUN  the training curves of a recipe run folder ($CS_WORK/runs/<stage>: loss.tsv, eval.tsv)
+              as SVG charts and curves.md in --out (default RUN/curves) (docs/recipe.md)
 
 Library (all take --db PATH; default $CONCEPT_STUDIO_DB, else the app's own library:
 ~/.config/Concept Studio/library.sqlite on Linux, ~/Library/Application Support/Concept Studio/
@@ -98,6 +101,7 @@ const COMMANDS: Record<string, (ctx: commands.CommandContext) => Promise<void> |
   embed: storeCommands.embedCommand,
   serve: serveCommand,
   eval: evalCommand,
+  curves: curvesCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

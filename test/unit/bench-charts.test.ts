@@ -1,10 +1,10 @@
 /**
- * The benchmark's SVG chart writer (bench/charts.ts) and its median/verdict
+ * The SVG line-chart writer (src/eval/lineChart.ts: the benchmark's and `lcm curves`' charts) and its median/verdict
  * helpers (bench/measure.ts): axis ticks, where points land, what is left
  * out, escaping, and how a figure is judged against its target.
  */
 import { describe, expect, it } from 'vitest';
-import { lineChartSvg, ticks } from '../../bench/charts.ts';
+import { lineChartSvg, ticks } from '../../src/eval/lineChart.ts';
 import { median, medianMsPerUnit, medianRate, verdict, verdictLabel } from '../../bench/measure.ts';
 
 describe('ticks', () => {

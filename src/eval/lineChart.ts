@@ -1,5 +1,5 @@
 /**
- * A small SVG line-chart writer for the benchmark's figures (no dependency):
+ * A small SVG line-chart writer (the benchmark's figures, `lcm curves`; no dependency):
  * linear or logarithmic axes, one polyline with point markers per series, a
  * legend. Deterministic output (fixed number formatting), so a chart only
  * changes in git when its data does.
@@ -28,7 +28,9 @@ export interface ChartOptions {
   caption?: string;
 }
 
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+// Six for the benchmark's charts, then more for per-language curves (16 distinct colours before one repeats).
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf',
+  '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd'];
 const MARGIN = { left: 70, right: 20, top: 40, bottom: 70 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -113,7 +115,9 @@ export function lineChartSvg(o: ChartOptions): string {
     parts.push(`<polyline points="${pts}" fill="none" stroke="${esc(s.color)}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     for (const [x, y] of s.points) parts.push(`<circle cx="${num(sx(x))}" cy="${num(sy(y))}" r="3" fill="${esc(s.color)}"/>`);
   }
-  // Legend, top left inside the plot.
+  // Legend, top left inside the plot, on a white panel so lines under it do not cross the names.
+  const longest = Math.max(...series.map((s) => s.name.length));
+  parts.push(`<rect x="${MARGIN.left + 4}" y="${MARGIN.top + 4}" width="${num(42 + 7 * longest)}" height="${series.length * 18 + 2}" fill="#ffffff" fill-opacity="0.85"/>`);
   series.forEach((s, i) => {
     const y = MARGIN.top + 14 + i * 18;
     parts.push(`<line x1="${MARGIN.left + 10}" y1="${y}" x2="${MARGIN.left + 34}" y2="${y}" stroke="${esc(s.color)}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
