@@ -2,6 +2,7 @@
 # Issue 8's LCM studies on this project's CPU machines, in the background, resumable (docs/variants.md):
 #   bash recipe/cpu/studies.sh                       # schedules, fragility, designs (in that order)
 #   STUDIES="designs" STUDY_STEPS=1500 bash recipe/cpu/studies.sh
+#   DRY_RUN=1 bash recipe/cpu/studies.sh             # print the commands only
 # Each variant trains one LCM on the pack's embeddings (W/study/<study>/<variant>/runs; each resumes), then the
 # evaluate stage's LCM suites; the table goes to W/study/<study>/report.md (copy it into docs/variants.md).
 # The fragility study first runs the fragility stage (f measured on 20,000 training concepts, the predictor).
@@ -13,13 +14,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 work="${CS_WORK:-$HOME/.cache/concept-studio}"
 mkdir -p "$work/logs"
-for job in pack-cpu sonar-cpu decoder-cpu; do
-  pidfile="$work/logs/$job.pid"
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    echo "$job (pid $(cat "$pidfile")) is still running; wait for it or stop it: bash recipe/cpu/stop.sh" >&2
-    exit 1
-  fi
-done
 export OMP_WAIT_POLICY=PASSIVE
 steps="${STUDY_STEPS:-2000}"
 cmds=""
@@ -34,6 +28,14 @@ for s in ${STUDIES:-schedules fragility designs}; do
   " ;;
     *) echo "unknown study $s (schedules, fragility, designs)" >&2; exit 2 ;;
   esac
+done
+if [ -n "${DRY_RUN:-}" ]; then printf 'in recipe/:\n  %s\n' "$cmds"; exit 0; fi
+for job in pack-cpu sonar-cpu decoder-cpu; do
+  pidfile="$work/logs/$job.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "$job (pid $(cat "$pidfile")) is still running; wait for it or stop it: bash recipe/cpu/stop.sh" >&2
+    exit 1
+  fi
 done
 # one shell, no subshells: recipe/cpu/stop.sh stops this shell and then its child, the stage running now
 cd recipe
