@@ -103,7 +103,8 @@ def targets(report: Dict[str, Any]) -> List[Tuple[str, str, str, str]]:
                          verdict(r["chrf"] >= 30.0)))
     if su.get("next", {}).get("status") == "ran":
         o = su["next"]["overall"]
-        rows.append((f"next-concept cosine (n {o['n']})", f"{o['lcm']:.4f}",
+        consensus = f" (mean of 8 samples {o['lcmConsensus']:.4f})" if isinstance(o.get("lcmConsensus"), (int, float)) else ""
+        rows.append((f"next-concept cosine (n {o['n']})", f"{o['lcm']:.4f}{consensus}",
                      f"> repeat previous {o['previous']:.4f} and > mean of context {o['contextMean']:.4f}",
                      verdict(o["lcm"] > o["previous"] and o["lcm"] > o["contextMean"])))
         c = su["next"]["continuation"]

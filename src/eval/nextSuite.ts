@@ -4,6 +4,8 @@
  * - next concept: for each held-out document and its position n, one LCM sample (the pack's sampling settings,
  *   seeded) from the concepts before n; its cosine to the true concept n, against two baselines that need no
  *   model: the previous concept (n − 1) and the mean of the context's concepts. Raw SONAR space throughout.
+ *   Beside it (this suite only, not the PyTorch side), the cosine of the mean of CONSENSUS_SAMPLES further
+ *   samples: a point estimate like the baselines, which tells sampling spread from a wrong direction.
  * - continuation: the first PROMPT_CONCEPTS concepts of a document as the prompt, up to CONTINUATION_CONCEPTS
  *   generated (the engine's Continue, stopping at end of text); local coherence (mean cos(n, n + 2) over all pairs)
  *   and REP-4 of the decoded text, with the same figures for the document's true continuation beside them.
@@ -21,8 +23,10 @@ export const PROMPT_CONCEPTS = 4;
 export const CONTINUATION_CONCEPTS = 8;
 /** Documents per language that are continued (generation is the slow part: 8 diffusion runs and decodes each). */
 export const CONTINUATION_DOCS_PER_LANGUAGE = 5;
+/** Samples averaged for the consensus figure (one diffusion batch per position). */
+export const CONSENSUS_SAMPLES = 8;
 
-function contextMean(vectors: readonly Float32Array[]): Float64Array {
+function contextMean(vectors: readonly (Float32Array | Float64Array)[]): Float64Array {
   const out = new Float64Array(vectors[0]!.length);
   for (const v of vectors) for (let i = 0; i < v.length; i++) out[i]! += v[i]!;
   for (let i = 0; i < out.length; i++) out[i]! /= vectors.length;
@@ -42,7 +46,7 @@ export async function runNext(ctx: SuiteContext): Promise<NextResult | Skipped> 
   const sampling = ctx.engine.sampleOptions({ sampling: ctx.sampling });
   const maxConcepts = Math.min(CONTINUATION_CONCEPTS, ctx.engine.pack.manifest.lcm.stopping.maxConcepts);
   const rows: CosineRow[] = [];
-  const all = { lcm: [] as number[], previous: [] as number[], contextMean: [] as number[] };
+  const all = { lcm: [] as number[], lcmConsensus: [] as number[], previous: [] as number[], contextMean: [] as number[] };
   const coherence = { generated: [] as number[], reference: [] as number[] };
   const rep4 = { generated: [] as number[], reference: [] as number[] };
   const stops: string[] = [];
@@ -52,20 +56,23 @@ export async function runNext(ctx: SuiteContext): Promise<NextResult | Skipped> 
   let generated = 0;
   for (const [lang, docs] of byLanguage(items)) {
     const vectors = await encodeDocuments(ctx, lang, docs);
-    const got = { lcm: [] as number[], previous: [] as number[], contextMean: [] as number[] };
+    const got = { lcm: [] as number[], lcmConsensus: [] as number[], previous: [] as number[], contextMean: [] as number[] };
     for (let d = 0; d < docs.length; d++) {
       ctx.progress(`next: ${lang} ${d + 1}/${docs.length}`);
       const n = docs[d]!.position;
       const v = vectors[d]!;
       const lcmCtx = await ctx.engine.lcm.newContext();
       await lcmCtx.append(v.slice(0, n), ctx.signal);
-      const [sample] = await lcmCtx.sample({ candidates: 1, rng: createRng(itemSeed(ctx.seed, 0, k++)), ...sampling, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      const signal = ctx.signal ? { signal: ctx.signal } : {};
+      const [sample] = await lcmCtx.sample({ candidates: 1, rng: createRng(itemSeed(ctx.seed, 0, k)), ...sampling, ...signal });
+      const more = await lcmCtx.sample({ candidates: CONSENSUS_SAMPLES, rng: createRng(itemSeed(ctx.seed, 2000, k++)), ...sampling, ...signal });
       got.lcm.push(cosine(sample!, v[n]!));
+      got.lcmConsensus.push(cosine(contextMean(more), v[n]!));
       got.previous.push(cosine(v[n - 1]!, v[n]!));
       got.contextMean.push(cosine(contextMean(v.slice(0, n)), v[n]!));
     }
-    rows.push({ lang, n: docs.length, lcm: mean(got.lcm), previous: mean(got.previous), contextMean: mean(got.contextMean) });
-    for (const key of ['lcm', 'previous', 'contextMean'] as const) all[key].push(...got[key]);
+    rows.push({ lang, n: docs.length, lcm: mean(got.lcm), lcmConsensus: mean(got.lcmConsensus), previous: mean(got.previous), contextMean: mean(got.contextMean) });
+    for (const key of ['lcm', 'lcmConsensus', 'previous', 'contextMean'] as const) all[key].push(...got[key]);
 
     const toContinue = docs.map((doc, i) => ({ doc, v: vectors[i]! })).filter(({ doc }) => doc.sentences.length > PROMPT_CONCEPTS).slice(0, CONTINUATION_DOCS_PER_LANGUAGE);
     for (const [i, { doc, v }] of toContinue.entries()) {
@@ -94,7 +101,7 @@ export async function runNext(ctx: SuiteContext): Promise<NextResult | Skipped> 
       `Continuation: the first ${CONTINUATION_DOCS_PER_LANGUAGE} documents per language, ${PROMPT_CONCEPTS} prompt concepts, up to ${maxConcepts} generated (recipe/train/evaluate.py settings).`,
     ],
     languages: rows,
-    overall: { n: all.lcm.length, lcm: mean(all.lcm), previous: mean(all.previous), contextMean: mean(all.contextMean) },
+    overall: { n: all.lcm.length, lcm: mean(all.lcm), lcmConsensus: mean(all.lcmConsensus), previous: mean(all.previous), contextMean: mean(all.contextMean) },
     continuation: {
       documents: continued,
       promptConcepts: PROMPT_CONCEPTS,

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { barChart } from './svg.ts';
+import { CONSENSUS_SAMPLES } from './nextSuite.ts';
 import type { EvalReport, Example, ExpandResult, NextResult, RoundtripResult, SegmentersResult, Skipped, SuiteResults, SummarizeResult, TranslateResult } from './types.ts';
 
 /** Chart files the report may write (stale ones are removed when their suite did not run). */
@@ -100,6 +101,7 @@ function nextSection(r: NextResult, charts: Charts): string {
     categories: rows.map((x) => x.lang),
     series: [
       { name: 'LCM sample', values: rows.map((x) => x.lcm) },
+      { name: `mean of ${CONSENSUS_SAMPLES} LCM samples`, values: rows.map((x) => x.lcmConsensus) },
       { name: 'previous concept', values: rows.map((x) => x.previous) },
       { name: 'mean of context', values: rows.map((x) => x.contextMean) },
     ],
@@ -109,9 +111,9 @@ function nextSection(r: NextResult, charts: Charts): string {
   const c = r.continuation;
   return [
     '## Next concept\n',
-    'One LCM sample for a held-out position of each document, from the concepts before it; cosine to the true concept (raw SONAR space), against two baselines without a model.\n',
+    `One LCM sample for a held-out position of each document, from the concepts before it; cosine to the true concept (raw SONAR space), against two baselines without a model. Beside it, the mean of ${CONSENSUS_SAMPLES} further samples: a point estimate, as the baselines are (a diagnostic; the sample is the figure).\n`,
     '![Next-concept cosine](next-cosine.svg)\n',
-    table(['language', 'positions', 'LCM sample', 'previous concept', 'mean of context'], rows.map((x) => [x.lang === 'all' ? '**all**' : x.lang, String(x.n), f3(x.lcm), f3(x.previous), f3(x.contextMean)])),
+    table(['language', 'positions', 'LCM sample', `mean of ${CONSENSUS_SAMPLES} samples`, 'previous concept', 'mean of context'], rows.map((x) => [x.lang === 'all' ? '**all**' : x.lang, String(x.n), f3(x.lcm), f3(x.lcmConsensus), f3(x.previous), f3(x.contextMean)])),
     '',
     `### Continuation\n\n${c.documents} documents, ${c.promptConcepts} prompt concepts, up to ${c.maxConcepts} generated (${c.generated} in all; stops: ${Object.entries(c.stops).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}).\n`,
     table(['figure', 'generated', 'true continuation'], [

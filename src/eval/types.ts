@@ -79,6 +79,12 @@ export interface CosineRow {
   n: number;
   /** Mean cosine of the LCM's sample to the true next concept. */
   lcm: number;
+  /**
+   * Mean cosine of the mean of CONSENSUS_SAMPLES samples (the LCM's point estimate of the next concept): a
+   * diagnostic beside the single sample, comparable with the two baselines, which are point estimates too. A
+   * large gap to `lcm` says the samples spread around the right direction rather than miss it.
+   */
+  lcmConsensus: number;
   /** Baseline: the previous concept. */
   previous: number;
   /** Baseline: the mean of the context's concepts. */

@@ -12,7 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/eval/report.ts';
 import { parseSuites, runEvaluation } from '../../src/eval/run.ts';
-import { SUITE_NAMES } from '../../src/eval/suites.ts';
+import { CONSENSUS_SAMPLES } from '../../src/eval/nextSuite.ts';
+import { SUITE_NAMES, byLanguage, limitPerLanguage, loadSuite, supportedItems } from '../../src/eval/suites.ts';
+import { itemSeed } from '../../src/eval/util.ts';
+import { cosine } from '../../src/inference/metrics/coherence.ts';
+import { createRng } from '../../src/inference/rng.ts';
 import type { EvalReport } from '../../src/eval/types.ts';
 import { ConceptEngine } from '../../src/inference/engine.ts';
 import { TINY_PACK } from '../helpers/fixtures.ts';
@@ -74,7 +78,7 @@ describe('runEvaluation on the fixture pack', () => {
     for (const [path, v] of all) {
       const range: [number, number] | undefined = /\.(chrf|bleu|autoBleu|corpusBleu)$/.test(path) ? [0, 100]
         : /\.(rougeL|rougeLsum|rep4|ovl3|referenceOvl3|over200)$/.test(path) ? [0, 1]
-        : /\.(lcm|previous|contextMean)$/.test(path) ? [-1 - 1e-6, 1 + 1e-6]
+        : /\.(lcm|lcmConsensus|previous|contextMean)$/.test(path) ? [-1 - 1e-6, 1 + 1e-6]
         : undefined;
       if (range) {
         expect(v, path).toBeGreaterThanOrEqual(range[0]);
@@ -85,6 +89,23 @@ describe('runEvaluation on the fixture pack', () => {
     if (next.status !== 'ran') throw new Error('next skipped');
     expect(next.continuation.generated).toBeGreaterThan(0);
     expect(typeof next.continuation.coherence.generated).toBe('number');
+  });
+
+  it('the consensus figure is the cosine of the mean of the samples drawn for the position', async () => {
+    const { items } = supportedItems(limitPerLanguage(loadSuite('next'), FAST.limit), engine.pack.languageCodes);
+    const [lang, docs] = [...byLanguage(items)][0]!;
+    const doc = docs[0]!;
+    const v = await engine.encode(doc.sentences, lang);
+    const lcmCtx = await engine.lcm.newContext();
+    await lcmCtx.append(v.slice(0, doc.position));
+    const samples = await lcmCtx.sample({ candidates: CONSENSUS_SAMPLES, rng: createRng(itemSeed(FAST.seed, 2000, 0)), ...engine.sampleOptions({ sampling: FAST.sampling }) });
+    const avg = new Float64Array(samples[0]!.length);
+    for (const s of samples) s.forEach((x, i) => { avg[i]! += x / samples.length; });
+    const next = report.suites.next!;
+    if (next.status !== 'ran') throw new Error('next skipped');
+    expect(next.languages[0]).toMatchObject({ lang, n: 1 });
+    expect(next.languages[0]!.lcmConsensus).toBeCloseTo(cosine(avg, v[doc.position]!), 6);
+    expect(next.languages[0]!.lcmConsensus).not.toBe(next.languages[0]!.lcm); // a separate estimate, not the sample's figure
   });
 
   it('records the settings and the suite files it read', () => {
