@@ -49,6 +49,7 @@ class EvaluateConfig:
     rt_sentences: int = 200
     tr_pairs: int = 100
     next_positions: int = 200
+    consensus_samples: int = 8  # the diagnostic test_consensus_cos: cosine of the mean of this many samples (0: off)
     gen_docs: int = 20
     gen_prompt: int = 4
     gen_concepts: int = 8
@@ -116,6 +117,11 @@ def _lcm_suites(work: Work, cfg: EvaluateConfig, device: torch.device) -> Dict[s
     out.update({f"test_{k}": v for k, v in cosines.items()})
     if pos:  # PyTorch on this machine's CPU: one next concept (its context fed, then sampled), paper settings
         out["next_ms"] = (time.perf_counter() - t0) * 1000.0 / len(pos)
+    if pos and cfg.consensus_samples > 0:  # after the timing: the mean of several samples per position
+        agreed = lcm_stage.next_concept_cosines(model, center, scale, seqs, pos, cfg.seed, schedule=schedule,
+                                                quant=(lcfg.quant_temperature, lcfg.quant_top_k),
+                                                consensus=cfg.consensus_samples)
+        out["test_consensus_cos"] = agreed["consensus_cos"]
 
     coh, coh_ref, rep = [], [], []
     picked = [i for i in range(len(docs)) if docs.length(i) > cfg.gen_prompt][: cfg.gen_docs]
@@ -181,6 +187,7 @@ def markdown(results: Dict[str, float], counts: Dict[str, Any]) -> str:
         "test_next_cos": ("next concept", "LCM sample, mean cosine to the true next"),
         "test_prev_cos": ("next concept", "baseline: repeat previous"),
         "test_mean_cos": ("next concept", "baseline: mean of context"),
+        "test_consensus_cos": ("next concept", "diagnostic: mean of consensus_samples LCM samples (a point estimate, as the baselines)"),
         "gen_coherence": ("continuation", "local coherence cos(n, n+2), generated"),
         "true_coherence": ("continuation", "local coherence cos(n, n+2), true text"),
         "gen_rep4": ("continuation", "REP-4 (fraction of repeated 4-grams)"),

@@ -364,46 +364,56 @@ def cos(a: np.ndarray, b: np.ndarray) -> float:
 @torch.no_grad()
 def sample_next_raw(model: AnyLCM, normalizer: SonarNormalizer, context_raw: np.ndarray, seed: int,
                     opts: GenerationOptions = PAPER, quant: Tuple[float, int] = (1.0, 0),
-                    schedule: ddim.ScheduleConfig = SCHEDULE) -> np.ndarray:
+                    schedule: ddim.ScheduleConfig = SCHEDULE, candidates: int = 1) -> np.ndarray:
     """One diffusion sample of the concept after ``context_raw`` [n, E] (raw space in and out), paper settings,
     under the schedule the model was trained with; for the Base-LCM its deterministic prediction; for a
-    Quant-LCM one sample at (temperature, top-k) ``quant``."""
+    Quant-LCM one sample at (temperature, top-k) ``quant``. With ``candidates`` > 1: the mean of that many samples
+    drawn in one batch (raw space; the Base-LCM's prediction is deterministic, so its mean is itself)."""
     if isinstance(model, QuantLCM):
         qctx = QuantContext(model)
         qctx.feed(normalizer.normalize(torch.from_numpy(context_raw)))
-        z, _ = qctx.sample(1, Rng(seed), quant[0], quant[1])
-        return normalizer.denormalize(z)[0].numpy()
+        z, _ = qctx.sample(candidates, Rng(seed), quant[0], quant[1])
+        return normalizer.denormalize(z).mean(0).numpy()
     ctx = make_context(model)
     ctx.feed(normalizer.normalize(torch.from_numpy(context_raw)))
     if isinstance(ctx, BaseContext):
         return normalizer.denormalize(ctx.predict()).numpy()
     sched = ddim.DDIMScheduler(schedule)
     sched.set_timesteps(opts.inference_steps, exact=opts.exact_spacing)
-    x0 = ddim.sample_next(ctx.denoise_fn(), sched, candidates=1, dim=model.cfg.embedding_dim, rng=Rng(seed),
+    x0 = ddim.sample_next(ctx.denoise_fn(), sched, candidates=candidates, dim=model.cfg.embedding_dim, rng=Rng(seed),
                           guidance_scale=opts.guidance_scale, guidance_rescale=opts.guidance_rescale,
                           initial_noise_scale=opts.initial_noise_scale, epsilon_scaling=opts.epsilon_scaling,
                           clip_noise=opts.clip_noise)
-    return normalizer.denormalize(x0)[0].numpy()
+    return normalizer.denormalize(x0).mean(0).numpy()
 
 
 def next_concept_cosines(model: AnyLCM, center: np.ndarray, scale: np.ndarray, seqs: List[Seq],
                          positions: List[Tuple[int, int]], seed: int, quant: Tuple[float, int] = (1.0, 0),
-                         schedule: ddim.ScheduleConfig = SCHEDULE) -> Dict[str, float]:
-    """Mean cosine to the true next concept: LCM sample (``next_cos``), previous concept, mean of context."""
+                         schedule: ddim.ScheduleConfig = SCHEDULE, consensus: int = 0) -> Dict[str, float]:
+    """Mean cosine to the true next concept: LCM sample (``next_cos``), previous concept, mean of context; with
+    ``consensus`` > 0 also of the mean of that many further samples (``consensus_cos``: a point estimate, as the
+    baselines are; src/eval/nextSuite.ts reports the same)."""
     if not positions:
         return {}
     norm = SonarNormalizer(torch.from_numpy(center), torch.from_numpy(scale))
     was_training = model.training
     model.eval()
-    got, prev, mean = [], [], []
+    got, agreed, prev, mean = [], [], [], []
     for k, (j, n) in enumerate(positions):
         raw = seqs[j].raw
         pred = sample_next_raw(model, norm, raw[:n], seed * 1000 + k, quant=quant, schedule=schedule)
         got.append(cos(pred, raw[n]))
+        if consensus > 0:
+            avg = sample_next_raw(model, norm, raw[:n], seed * 1000 + 500_000 + k, quant=quant, schedule=schedule,
+                                  candidates=consensus)
+            agreed.append(cos(avg, raw[n]))
         prev.append(cos(raw[n - 1], raw[n]))
         mean.append(cos(raw[:n].mean(0), raw[n]))
     model.train(was_training)
-    return {"next_cos": float(np.mean(got)), "prev_cos": float(np.mean(prev)), "mean_cos": float(np.mean(mean))}
+    out = {"next_cos": float(np.mean(got)), "prev_cos": float(np.mean(prev)), "mean_cos": float(np.mean(mean))}
+    if agreed:
+        out["consensus_cos"] = float(np.mean(agreed))
+    return out
 
 
 def run(stage: str, work: Work, cfg: LcmTrainConfig, pairs: Sequence[str], device: torch.device,

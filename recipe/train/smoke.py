@@ -348,6 +348,7 @@ def _check_studies(main_work: str) -> Tuple[str, bool, str]:
           and [r["architecture"] for r in reports["designs"]] == ["base-mse", "quant-discrete"]
           and os.path.exists(os.path.join(main_work, "study", "designs", "quant-lcm-d", "runs", "sonar-quant", "last.pt"))
           and all(math.isfinite(r["results"]["test_next_cos"]) for r in rows)
+          and all(math.isfinite(r["results"]["test_consensus_cos"]) for r in rows)
           and all("sum_rougeL" in r["results"] for r in reports["designs"])
           and (cfg["schedule"], cfg["sigmoid_gamma"], cfg["sigmoid_delta"]) == ("sigmoid", 1.5, -1.0))
     return ("studies: one LCM per schedule / design, evaluated, tabulated", ok,

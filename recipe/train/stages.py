@@ -62,7 +62,7 @@ SMOKE_PRESET: Dict[str, Dict[str, Any]] = {
             "eval_docs": 8, "log_every": 10},
     "finetune": {"window": 24, "batch_concepts": 256, "pool_size": 64, "steps": 30, "warmup": 5, "eval_every": 15,
                  "eval_positions": 4, "eval_docs": 8, "log_every": 10},
-    "evaluate": {"rt_sentences": 6, "tr_pairs": 3, "next_positions": 6, "gen_docs": 2, "gen_concepts": 3,
+    "evaluate": {"rt_sentences": 6, "tr_pairs": 3, "next_positions": 6, "consensus_samples": 2, "gen_docs": 2, "gen_concepts": 3,
                  "summaries": 2, "max_generated": 4},
 }
 

@@ -158,28 +158,29 @@ def markdown(study: str, rows: List[Dict[str, Any]], args: argparse.Namespace) -
             + (f", `finetune` {args.finetune_steps or 'default'} steps" if study == "designs" else "")
             + "; held-out test documents; the paper's inference settings (diffusion: 40 trailing DDIM steps, "
             "guidance 3, rescale 0.7) under each model's own schedule. Next concept: mean cosine of one sample to "
-            "the true next concept (baselines: repeat previous, mean of context). Coherence: mean cosine of "
+            "the true next concept (baselines: repeat previous, mean of context); mean of samples: of the mean of "
+            "8 samples per position, a point estimate as the baselines are. Coherence: mean cosine of "
             "generated concepts n and n+2. The valid loss is each run's own and not comparable across variants.",
             ""]
     if study in ("schedules", "fragility"):
         if study == "fragility" and rows:
             head += [f"f from the fragility stage's predictor: {rows[-1].get('fragilityPredictor', 'n/a')}", ""]
         first = "schedule" if study == "schedules" else "loss"
-        head += [f"| {first} | steps | next-concept cos | repeat previous | mean of context | coherence | REP-4 | "
-                 "valid x0-MSE |", "|---|---|---|---|---|---|---|---|"]
+        head += [f"| {first} | steps | next-concept cos | mean of samples | repeat previous | mean of context | "
+                 "coherence | REP-4 | valid x0-MSE |", "|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             m = r["results"]
-            head.append(f"| {r['name']} | {r['step']} | {_f(m, 'test_next_cos', 4)} | {_f(m, 'test_prev_cos', 4)} | "
-                        f"{_f(m, 'test_mean_cos', 4)} | {_f(m, 'gen_coherence', 4)} | {_f(m, 'gen_rep4', 3)} | "
-                        f"{_f(r['valid'], 'valid_mse', 4)} |")
+            head.append(f"| {r['name']} | {r['step']} | {_f(m, 'test_next_cos', 4)} | {_f(m, 'test_consensus_cos', 4)} | "
+                        f"{_f(m, 'test_prev_cos', 4)} | {_f(m, 'test_mean_cos', 4)} | {_f(m, 'gen_coherence', 4)} | "
+                        f"{_f(m, 'gen_rep4', 3)} | {_f(r['valid'], 'valid_mse', 4)} |")
         return "\n".join(head) + "\n"
-    head += ["| design | lcm + finetune steps | next-concept cos | repeat previous | mean of context | coherence | "
-             "REP-4 | summary ROUGE-L | lead-k | expansion ROUGE-L | summary copy | ms / next concept |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    head += ["| design | lcm + finetune steps | next-concept cos | mean of samples | repeat previous | mean of context | "
+             "coherence | REP-4 | summary ROUGE-L | lead-k | expansion ROUGE-L | summary copy | ms / next concept |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         m = r["results"]
         head.append(f"| {r['name']} | {r['lcmSteps']} + {r['step']} | {_f(m, 'test_next_cos', 4)} | "
-                    f"{_f(m, 'test_prev_cos', 4)} | {_f(m, 'test_mean_cos', 4)} | {_f(m, 'gen_coherence', 4)} | "
+                    f"{_f(m, 'test_consensus_cos', 4)} | {_f(m, 'test_prev_cos', 4)} | {_f(m, 'test_mean_cos', 4)} | {_f(m, 'gen_coherence', 4)} | "
                     f"{_f(m, 'gen_rep4', 3)} | {_f(m, 'sum_rougeL', 4)} | {_f(m, 'sum_lead_rougeL', 4)} | "
                     f"{_f(m, 'exp_rougeL', 4)} | {_f(m, 'exp_copy_rougeL', 4)} | {_f(m, 'next_ms', 1)} |")
     head += ["", "The paper's instruction-tuned 1.6B models, for orientation (its own data and SONAR; coherence, "
