@@ -21,6 +21,8 @@ In order (docs/recipe.md, "Shipping a pack"):
    ``resources/models/default.json`` = ``{"pack": NAME}``; ``docs/eval/NAME/ship.json`` records the comparison,
    ``docs/eval/NAME/targets.md`` the issue's quality targets, each PASS or MISS with its figure.
    ``--measure-only`` stops before installing (the figures, comparison and targets are printed).
+   The installed pack's MODEL_CARD.md gets an "As shipped" section: these figures of these exact graphs, and the
+   float32 → int8 figures when quantized (its manifest entry is updated to match).
 
 It does not commit: review the report, update docs/quality.md, then commit the pack, its report and
 default.json together. ``--models`` and ``--eval-dir`` point elsewhere (the smoke test ships into a
@@ -132,6 +134,38 @@ def targets_markdown(name: str, report: Dict[str, Any]) -> str:
             f"{len(rows) - misses - sum(1 for r in rows if r[3] == '—')} targets met, {misses} missed.", "",
             "| what | measured | target | verdict |", "|---|---|---|---|"]
     return "\n".join(head + [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]) + "\n"
+
+
+def append_to_card(pack: str, section: str) -> None:
+    """Appends ``section`` to the pack's model card and updates its manifest entry (size, hash)."""
+    from recipe.lcmref.export_pack import file_entry
+
+    path = os.path.join(pack, "manifest.json")
+    with open(path, encoding="utf-8") as f:
+        manifest = json.load(f)
+    card = manifest.get("modelCard", "MODEL_CARD.md")
+    with open(os.path.join(pack, card), "a", encoding="utf-8") as f:
+        f.write("\n" + section)
+    manifest["files"] = [file_entry(pack, card) if e["path"] == card else e for e in manifest["files"]]
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
+def card_section(name: str, report: Dict[str, Any], int8: Optional[Dict[str, Any]]) -> str:
+    """The model card's "as shipped" part: the app engine's figures of these exact graphs (and the int8 cost)."""
+    lines = ["## As shipped (recipe/ship.py)", "",
+             "Measured with the app's own engine on the shipped graphs (the command is below). The figures above "
+             "this section come from the recipe's PyTorch evaluation of the float32 model.", ""]
+    if int8:
+        lines += [f"Graphs {', '.join(int8['graphs'])} are int8 (recipe/lcmref/quantize_pack.py). Same suites, same "
+                  "limit, float32 → int8:", "", "| figure | float32 | int8 |", "|---|---|---|"]
+        for label, v in int8["int8"].items():
+            a = int8["float32"].get(label)
+            lines.append(f"| {label} | {'n/a' if a is None else f'{a:.2f}'} | {'n/a' if v is None else f'{v:.2f}'} |")
+        lines.append("")
+    body = targets_markdown(name, report).split("\n", 2)[2]  # without its title
+    return "\n".join(lines) + "\n" + body
 
 
 def run_eval(pack: str, out: str, limit: int, suites: Optional[str] = None) -> Dict[str, Any]:
@@ -249,6 +283,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.measure_only:
             print(f"measured only: nothing installed ({size / 1e6:.1f} MB staged)")
             return 0
+        where = {staged: os.path.relpath(target, REPO), os.path.join(tmp, "eval"): os.path.relpath(report_dir, REPO)}
+        shown = str(report.get("command", "lcm eval"))
+        for a, b in where.items():  # the installed pack and report, not the staging copies
+            shown = shown.replace(a, b)
+        append_to_card(staged, card_section(args.name, {**report, "command": shown}, record["int8"]))
+        problems = verify_pack(staged)
+        if problems:
+            raise SystemExit("the staged pack fails verification after its card was updated:\n  " + "\n  ".join(problems))
         partial = os.path.join(args.models, f".{args.name}.partial")  # dot folders are not listed as packs
         shutil.rmtree(partial, ignore_errors=True)
         shutil.copytree(staged, partial)

@@ -226,6 +226,8 @@ def _check_ship(root: str, pack: str) -> Tuple[str, bool, str]:
     targets = open(os.path.join(evals, "smoke-a", "targets.md"), encoding="utf-8").read()
     ok = (default == "smoke-a" and not verify_pack(installed) and record["int8"]["graphs"] == ["encoder", "decoder"]
           and "| round-trip chrF eng_Latn" in targets and "next-concept cosine" in targets
+          and "## As shipped (recipe/ship.py)" in open(os.path.join(installed, "MODEL_CARD.md"), encoding="utf-8").read()
+          and "float32 → int8" in open(os.path.join(installed, "MODEL_CARD.md"), encoding="utf-8").read()
           and "quantization" in json.load(open(os.path.join(installed, "manifest.json")))["provenance"]
           and refused and not os.path.exists(os.path.join(models, "smoke-b")))
     return ("recipe/ship.py: int8 measured, installed as default; a pack no better is refused", ok,
