@@ -280,13 +280,22 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   }, HEARTBEAT_MS);
   heartbeat.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // Not listening (e.g. the port is taken): leave nothing subscribed or ticking.
+    clearInterval(heartbeat);
+    offJobs();
+    offPacks?.();
+    sockets.close();
+    throw error;
+  }
   port = (server.address() as AddressInfo).port;
 
   return {

@@ -271,6 +271,28 @@ describe('job events over the WebSocket', () => {
     watcher.ws.close();
   }, 90_000);
 
+  it('leaves nothing subscribed when it cannot listen (the port is taken)', async () => {
+    let subscribed = 0;
+    const counting = (off: () => void) => {
+      subscribed++;
+      return () => { subscribed--; off(); };
+    };
+    const api = new Proxy(t.service, {
+      get(target, key, receiver) {
+        if (key === 'onJobEvent') return (l: (e: JobEvent) => void) => counting(target.onJobEvent(l));
+        if (key === 'onPackEvent') return (l: (e: PackEvent) => void) => counting(target.onPackEvent(l));
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    await expect(startWebHost({ api, rendererDir, port: host.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect(subscribed).toBe(0);
+    const ok = await startWebHost({ api, rendererDir });
+    expect(subscribed).toBe(2); // job and pack events, once for the server's life
+    await ok.close();
+    expect(subscribed).toBe(0);
+  });
+
   it('says how many asked-for events it no longer keeps (a small journal)', async () => {
     const small = await startWebHost({ api: t.service, rendererDir, token: host.token, journalSize: 2 });
     try {
