@@ -112,6 +112,19 @@ def decoder_checkpoint(work: Work) -> Tuple[str, str]:
     return "sonar", str(checkpoint(work, "sonar") or work.require_stage("sonar", "last.pt"))
 
 
+def start_config(path: str, defaults: Dict[str, Any], smoke_preset: Dict[str, Any], smoke: bool, steps: Optional[int],
+                 pairs: Sequence[str]) -> Tuple[Dict[str, Tensor], SonarTrainConfig]:
+    """A decoder stage's starting weights (``path``) and settings: that checkpoint's own config, then ``defaults``,
+    the smoke preset when ``smoke``, ``steps`` and the ``--set`` pairs (shared with train/sonar_quant.py)."""
+    init, saved = load_weights(path)
+    names = {f.name for f in dataclasses.fields(SonarTrainConfig)}
+    cfg = SonarTrainConfig(**{k: v for k, v in saved.items() if k in names})
+    cfg = dataclasses.replace(cfg, **{**defaults, **(smoke_preset if smoke else {})})
+    if steps:
+        cfg = dataclasses.replace(cfg, steps=steps)
+    return init, apply_overrides(cfg, list(pairs))
+
+
 def train(work: Work, pairs: Sequence[str], *, smoke: bool, steps: Optional[int], fresh: bool, device: torch.device,
           opts: Optional[RunOptions] = None) -> Dict[str, Any]:
     """Defaults (then the smoke preset, ``steps`` and the ``--set`` pairs) on top of the sonar run's own config,
@@ -123,13 +136,7 @@ def train(work: Work, pairs: Sequence[str], *, smoke: bool, steps: Optional[int]
     if os.path.exists(os.path.join(run_dir, "last.pt")) and os.path.exists(base_path) and read_json(base_path) != base:
         raise SystemExit(f"{run_dir} continues the decoder of SONAR {read_json(base_path)}, the sonar run is now "
                          f"{base}: start over with `recipe/run.py {STAGE} --fresh`")
-    init, saved = load_weights(os.path.join(work.root, base["checkpoint"]))
-    names = {f.name for f in dataclasses.fields(SonarTrainConfig)}
-    cfg = SonarTrainConfig(**{k: v for k, v in saved.items() if k in names})
-    cfg = dataclasses.replace(cfg, **{**DEFAULTS, **(SMOKE if smoke else {})})
-    if steps:
-        cfg = dataclasses.replace(cfg, steps=steps)
-    cfg = apply_overrides(cfg, list(pairs))
+    init, cfg = start_config(os.path.join(work.root, base["checkpoint"]), DEFAULTS, SMOKE, smoke, steps, pairs)
     if cfg.mse_weight:
         raise SystemExit(f"{STAGE}: mse_weight must be 0 (the encoder is frozen, the MSE term has nothing to move)")
     write_json(base_path, base)

@@ -34,10 +34,10 @@ sys.path.insert(0, os.path.dirname(HERE))
 from lcmref.rvq import ResidualVQ  # noqa: E402
 from lcmref.two_tower import SonarNormalizer  # noqa: E402
 
-from .common import Work, apply_overrides, default_work, log, read_json, set_threads  # noqa: E402
+from .common import Work, default_work, log, read_json, set_threads  # noqa: E402
 from .loop import RunOptions, Trainer, load_weights, prepare_run_dir  # noqa: E402
 from .sonar import SonarAutoencoder, SonarTrainConfig  # noqa: E402
-from .sonar_decoder import FrozenEncoderTask, decoder_checkpoint  # noqa: E402
+from .sonar_decoder import FrozenEncoderTask, decoder_checkpoint, start_config  # noqa: E402
 
 STAGE = "sonar-quant"
 DEFAULTS: Dict[str, Any] = {"steps": 2000, "lr": 1e-4, "lr_schedule": "cosine", "warmup": 100, "eval_every": 500}
@@ -110,13 +110,7 @@ def train(work: Work, pairs: Sequence[str], *, smoke: bool, steps: Optional[int]
           opts: Optional[RunOptions] = None) -> Dict[str, Any]:
     """Defaults (then the smoke preset, ``steps`` and the ``--set`` pairs) on top of the sonar run's own config."""
     _, base = decoder_checkpoint(work)  # runs/sonar-decoder's when it continued this encoder's decoder
-    init, saved = load_weights(base)
-    names = {f.name for f in dataclasses.fields(SonarTrainConfig)}
-    cfg = SonarTrainConfig(**{k: v for k, v in saved.items() if k in names})
-    cfg = dataclasses.replace(cfg, **{**DEFAULTS, **(SMOKE if smoke else {})})
-    if steps:
-        cfg = dataclasses.replace(cfg, steps=steps)
-    cfg = apply_overrides(cfg, list(pairs))
+    init, cfg = start_config(base, DEFAULTS, SMOKE, smoke, steps, pairs)
     run_dir = work.run_dir(STAGE)
     prepare_run_dir(run_dir, fresh)
     log(f"[{STAGE}] from {base}")
