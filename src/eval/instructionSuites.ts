@@ -18,7 +18,7 @@ import { rougeTokenizerFor } from '../inference/metrics/tokens.ts';
 import { wordCount } from '../inference/metrics/wordCount.ts';
 import { byLanguage, limitPerLanguage, loadSuite, supportedItems, type SummaryItem } from './suites.ts';
 import type { Example, ExpandResult, ExpandRow, Skipped, SummarizeResult, SummarizeRow, SuiteContext, TextScores } from './types.ts';
-import { collect, itemSeed, mean, secondsSince, tally } from './util.ts';
+import { collect, itemSeed, SeedStream, mean, secondsSince, tally } from './util.ts';
 
 type Task = 'summarize' | 'expand';
 
@@ -97,7 +97,7 @@ export async function runSummarize(ctx: SuiteContext): Promise<SummarizeResult |
   const { perItem, languages, examples } = await perLanguage<Omit<SummarizeRow, 'lang'>>(ctx, 'summarize', prep.items, (g) => g.document, async (item, input, lang, k) => {
     const limit = Math.min(item.summary.length + 2, maxConcepts);
     const { concepts: out, result } = await collect(
-      ctx.engine.summarize(input, { maxConcepts: limit, seed: itemSeed(ctx.seed, 2000, k), lang, decode: ctx.decode, sampling: ctx.sampling, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+      ctx.engine.summarize(input, { maxConcepts: limit, seed: itemSeed(ctx.seed, SeedStream.summarize, k), lang, decode: ctx.decode, sampling: ctx.sampling, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
     );
     stops.push(result.stop);
     const hyp = out.map((c) => c.text);
@@ -133,7 +133,7 @@ export async function runExpand(ctx: SuiteContext): Promise<ExpandResult | Skipp
   const { perItem, languages, examples } = await perLanguage<Omit<ExpandRow, 'lang'>>(ctx, 'expand', prep.items, (g) => g.summary, async (item, summary, lang, k) => {
     const count = Math.min(item.document.length, maxConcepts);
     const { concepts: out } = await collect(
-      ctx.engine.expand(summary, summary.length - 1, { count, withContext: true, seed: itemSeed(ctx.seed, 3000, k), lang, decode: ctx.decode, sampling: ctx.sampling, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+      ctx.engine.expand(summary, summary.length - 1, { count, withContext: true, seed: itemSeed(ctx.seed, SeedStream.expand, k), lang, decode: ctx.decode, sampling: ctx.sampling, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
     );
     const hyp = out.map((c) => c.text);
     return {

@@ -16,7 +16,7 @@ import { repetitionRate } from '../inference/metrics/ngrams.ts';
 import { createRng } from '../inference/rng.ts';
 import { byLanguage, limitPerLanguage, loadSuite, supportedItems, type NextItem } from './suites.ts';
 import type { CosineRow, Example, NextResult, Skipped, SuiteContext } from './types.ts';
-import { collect, itemSeed, mean, meanOrNull, secondsSince, tally } from './util.ts';
+import { collect, itemSeed, SeedStream, mean, meanOrNull, secondsSince, tally } from './util.ts';
 
 /** recipe/train/evaluate.py EvaluateConfig: gen_prompt = 4, gen_concepts = 8. */
 export const PROMPT_CONCEPTS = 4;
@@ -64,8 +64,8 @@ export async function runNext(ctx: SuiteContext): Promise<NextResult | Skipped> 
       const lcmCtx = await ctx.engine.lcm.newContext();
       await lcmCtx.append(v.slice(0, n), ctx.signal);
       const signal = ctx.signal ? { signal: ctx.signal } : {};
-      const [sample] = await lcmCtx.sample({ candidates: 1, rng: createRng(itemSeed(ctx.seed, 0, k)), ...sampling, ...signal });
-      const more = await lcmCtx.sample({ candidates: CONSENSUS_SAMPLES, rng: createRng(itemSeed(ctx.seed, 2000, k++)), ...sampling, ...signal });
+      const [sample] = await lcmCtx.sample({ candidates: 1, rng: createRng(itemSeed(ctx.seed, SeedStream.next, k)), ...sampling, ...signal });
+      const more = await lcmCtx.sample({ candidates: CONSENSUS_SAMPLES, rng: createRng(itemSeed(ctx.seed, SeedStream.consensus, k++)), ...sampling, ...signal });
       got.lcm.push(cosine(sample!, v[n]!));
       got.lcmConsensus.push(cosine(contextMean(more), v[n]!));
       got.previous.push(cosine(v[n - 1]!, v[n]!));
@@ -79,7 +79,7 @@ export async function runNext(ctx: SuiteContext): Promise<NextResult | Skipped> 
       ctx.progress(`next: continuing ${lang} ${i + 1}/${toContinue.length}`);
       const prompt = doc.sentences.slice(0, PROMPT_CONCEPTS).map((text, j) => ({ text, lang, embedding: v[j]! }));
       const { concepts, result } = await collect(
-        ctx.engine.continue(prompt, { count: maxConcepts, seed: itemSeed(ctx.seed, 1000, continued++), lang, decode: ctx.decode, sampling: ctx.sampling, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+        ctx.engine.continue(prompt, { count: maxConcepts, seed: itemSeed(ctx.seed, SeedStream.continue, continued++), lang, decode: ctx.decode, sampling: ctx.sampling, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
       );
       stops.push(result.stop);
       generated += concepts.length;

@@ -12,9 +12,20 @@ export function mean(xs: readonly number[]): number {
   return xs.reduce((s, x) => s + x, 0) / xs.length;
 }
 
-/** The seed of item `k` of a suite: base + offset + k, wrapped into the engine's seed range [0, 2^32 − 1]. */
-export function itemSeed(base: number, offset: number, k: number): number {
-  return (base + offset + k) % 2 ** 32;
+/** The suites' seed streams: each kind of draw has its own, so no two draws of a run share a seed however many items a suite has. */
+export const SeedStream = { next: 0, continue: 1, consensus: 2, summarize: 3, expand: 4 } as const;
+export type SeedStream = (typeof SeedStream)[keyof typeof SeedStream];
+
+const STREAM_SPAN = 2 ** 28;
+
+/**
+ * The seed of item `k` of a stream: base + stream · 2^28 + k, wrapped into the engine's seed range [0, 2^32 − 1].
+ * The streams are 2^28 apart, so different streams never coincide (before, fixed offsets of 1,000 let a suite of
+ * more than 1,000 positions reuse another stream's seeds).
+ */
+export function itemSeed(base: number, stream: SeedStream, k: number): number {
+  if (!Number.isInteger(k) || k < 0 || k >= STREAM_SPAN) throw new RangeError(`item index ${k} is outside 0…2^28 − 1`);
+  return (base + stream * STREAM_SPAN + k) % 2 ** 32;
 }
 
 /** Seconds since `start` (performance.now()), one decimal. */

@@ -14,7 +14,7 @@ import { writeReport } from '../../src/eval/report.ts';
 import { parseSuites, runEvaluation } from '../../src/eval/run.ts';
 import { CONSENSUS_SAMPLES } from '../../src/eval/nextSuite.ts';
 import { SUITE_NAMES, byLanguage, limitPerLanguage, loadSuite, supportedItems } from '../../src/eval/suites.ts';
-import { itemSeed } from '../../src/eval/util.ts';
+import { itemSeed, SeedStream } from '../../src/eval/util.ts';
 import { cosine } from '../../src/inference/metrics/coherence.ts';
 import { createRng } from '../../src/inference/rng.ts';
 import type { EvalReport } from '../../src/eval/types.ts';
@@ -98,7 +98,7 @@ describe('runEvaluation on the fixture pack', () => {
     const v = await engine.encode(doc.sentences, lang);
     const lcmCtx = await engine.lcm.newContext();
     await lcmCtx.append(v.slice(0, doc.position));
-    const samples = await lcmCtx.sample({ candidates: CONSENSUS_SAMPLES, rng: createRng(itemSeed(FAST.seed, 2000, 0)), ...engine.sampleOptions({ sampling: FAST.sampling }) });
+    const samples = await lcmCtx.sample({ candidates: CONSENSUS_SAMPLES, rng: createRng(itemSeed(FAST.seed, SeedStream.consensus, 0)), ...engine.sampleOptions({ sampling: FAST.sampling }) });
     const avg = new Float64Array(samples[0]!.length);
     for (const s of samples) s.forEach((x, i) => { avg[i]! += x / samples.length; });
     const next = report.suites.next!;

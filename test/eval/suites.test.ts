@@ -10,6 +10,7 @@ import { naiveSegments } from '../../src/eval/segmentersSuite.ts';
 import { EVAL_SUITES_DIR, limitPerLanguage, loadSuite, supportedItems } from '../../src/eval/suites.ts';
 import { barChart, escapeXml, niceCeil } from '../../src/eval/svg.ts';
 import { wordCount } from '../../src/inference/metrics/wordCount.ts';
+import { itemSeed, SeedStream } from '../../src/eval/util.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lcm-suites-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -81,5 +82,23 @@ describe('SVG bar chart', () => {
   it('refuses a series whose length does not match the categories', () => {
     expect(() => barChart({ title: 't', categories: ['a', 'b'], series: [{ name: 's', values: [1] }], yLabel: 'v' })).toThrow(/series "s" has 1 values for 2 categories/);
     expect(() => barChart({ title: 't', categories: [], series: [], yLabel: 'v' })).toThrow(/nothing to draw/);
+  });
+});
+
+describe('itemSeed', () => {
+  it('gives every stream its own seeds, however many items a suite has', () => {
+    const seen = new Set<number>();
+    for (const stream of Object.values(SeedStream)) {
+      for (const k of [0, 1, 999, 1000, 1001, 2000, 5000]) seen.add(itemSeed(7, stream, k));
+    }
+    expect(seen.size).toBe(Object.values(SeedStream).length * 7);
+    expect(itemSeed(7, SeedStream.next, 3)).toBe(10);
+    expect(itemSeed(7, SeedStream.consensus, 3)).toBe(7 + 2 * 2 ** 28 + 3);
+  });
+
+  it('wraps into the engine seed range and refuses an index outside a stream', () => {
+    expect(itemSeed(2 ** 32 - 1, SeedStream.expand, 1)).toBe((2 ** 32 + 4 * 2 ** 28) % 2 ** 32);
+    expect(() => itemSeed(0, SeedStream.next, 2 ** 28)).toThrow(RangeError);
+    expect(() => itemSeed(0, SeedStream.next, -1)).toThrow(/outside/);
   });
 });
