@@ -55,6 +55,7 @@ baselines "repeat previous" and "mean of context", in raw space.
 import copy
 import dataclasses
 import os
+import time
 from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple, Union
 
 import numpy as np
@@ -389,19 +390,24 @@ def sample_next_raw(model: AnyLCM, normalizer: SonarNormalizer, context_raw: np.
 
 def next_concept_cosines(model: AnyLCM, center: np.ndarray, scale: np.ndarray, seqs: List[Seq],
                          positions: List[Tuple[int, int]], seed: int, quant: Tuple[float, int] = (1.0, 0),
-                         schedule: ddim.ScheduleConfig = SCHEDULE, consensus: int = 0) -> Dict[str, float]:
+                         schedule: ddim.ScheduleConfig = SCHEDULE, consensus: int = 0,
+                         timed: bool = False) -> Dict[str, float]:
     """Mean cosine to the true next concept: LCM sample (``next_cos``), previous concept, mean of context; with
     ``consensus`` > 0 also of the mean of that many further samples (``consensus_cos``: a point estimate, as the
-    baselines are; src/eval/nextSuite.ts reports the same)."""
+    baselines are; src/eval/nextSuite.ts reports the same). ``timed``: also ``next_ms``, the mean wall time of one
+    single sample (its context fed, then sampled), the consensus draws not counted."""
     if not positions:
         return {}
     norm = SonarNormalizer(torch.from_numpy(center), torch.from_numpy(scale))
     was_training = model.training
     model.eval()
     got, agreed, prev, mean = [], [], [], []
+    single_s = 0.0
     for k, (j, n) in enumerate(positions):
         raw = seqs[j].raw
+        t0 = time.perf_counter()
         pred = sample_next_raw(model, norm, raw[:n], seed * 1000 + k, quant=quant, schedule=schedule)
+        single_s += time.perf_counter() - t0
         got.append(cos(pred, raw[n]))
         if consensus > 0:
             avg = sample_next_raw(model, norm, raw[:n], seed * 1000 + 500_000 + k, quant=quant, schedule=schedule,
@@ -413,6 +419,8 @@ def next_concept_cosines(model: AnyLCM, center: np.ndarray, scale: np.ndarray, s
     out = {"next_cos": float(np.mean(got)), "prev_cos": float(np.mean(prev)), "mean_cos": float(np.mean(mean))}
     if agreed:
         out["consensus_cos"] = float(np.mean(agreed))
+    if timed:
+        out["next_ms"] = single_s * 1000.0 / len(positions)
     return out
 
 

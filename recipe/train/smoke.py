@@ -31,6 +31,7 @@ import argparse
 import glob
 import json
 import os
+import math
 import re
 import shutil
 import signal
@@ -327,7 +328,6 @@ def _check_quant_path(base: argparse.Namespace, root: str, main_work: str) -> Li
 def _check_studies(main_work: str) -> Tuple[str, bool, str]:
     """train/study.py on the smoke work: two schedules (lcm only) and two designs (lcm + finetune, and sonar-quant
     for the Quant-LCM), a few steps each, evaluated and tabulated."""
-    import math
 
     from . import study
 
@@ -394,6 +394,12 @@ def run(args: argparse.Namespace) -> int:
         results.append(("export ships the sonar-decoder stage's decoder", "sonar-decoder" in decoder_note,
                         decoder_note))
         stages.run_stage("evaluate", a)
+        ev = json.load(open(os.path.join(main_work, "runs", "evaluate", "results.json")))
+        ev = ev.get("results", ev)
+        keys = ("test_next_cos", "test_prev_cos", "test_mean_cos", "test_consensus_cos", "next_ms")
+        results.append(("evaluate: next concept, baselines, consensus and timing in one pass",
+                        all(isinstance(ev.get(k), float) and math.isfinite(ev[k]) for k in keys),
+                        ", ".join(f"{k} {ev.get(k)}" for k in keys)))
         from lcmref.export_pack import verify_pack
 
         problems = verify_pack(pack)
