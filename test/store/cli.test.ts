@@ -3,11 +3,10 @@
  * (node bin/lcm.mjs), on a library in a temp folder and the fixture pack.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { listPackDirs, packSearchDirs } from '../../src/inference/pack/discover.ts';
 import { TINY_PACK } from '../helpers/fixtures.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -15,7 +14,7 @@ const BIN = fileURLToPath(new URL('../../bin/lcm.mjs', import.meta.url));
 const dir = tempDir('cli-');
 const env = { ...process.env, CONCEPT_STUDIO_PACK: undefined, CONCEPT_STUDIO_DB: undefined };
 
-function lcm(args: string[], extraEnv: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+function lcm(args: string[], extraEnv: Record<string, string | undefined> = {}): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 90_000, env: { ...env, ...extraEnv } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -79,9 +78,12 @@ describe('lcm library commands', () => {
     expect(nolib.stderr).toMatch(/There is no library at/);
   }, 120_000);
 
-  it.skipIf(listPackDirs(packSearchDirs()).length > 0)('without any pack, import keeps the text, says how to add embeddings, exits 0; embed adds them; the default library is under XDG_CONFIG_HOME', () => {
+  it('without any pack, import keeps the text, says how to add embeddings, exits 0; embed adds them; the default library is under XDG_CONFIG_HOME', () => {
     const home = join(dir, 'config');
-    const imp = lcm(['import', file, '--title', 'No pack'], { XDG_CONFIG_HOME: home, HOME: dir });
+    // No pack anywhere: an empty bundled folder stands in for resources/models (which ships the default pack).
+    const noPacks = join(dir, 'no-bundled-packs');
+    mkdirSync(noPacks);
+    const imp = lcm(['import', file, '--title', 'No pack'], { XDG_CONFIG_HOME: home, HOME: dir, CONCEPT_STUDIO_BUNDLED_PACKS: noPacks, CONCEPT_STUDIO_USER_PACKS: join(dir, 'no-user-packs'), CONCEPT_STUDIO_PACKS: undefined });
     expect(imp.code, imp.stderr).toBe(0);
     expect(imp.stderr).toMatch(/embeddings were not computed: .*no model pack is installed/);
     expect(imp.stderr).toMatch(/To add embeddings: lcm embed [0-9a-f-]{36} --pack PATH/);
