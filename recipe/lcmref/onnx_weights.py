@@ -31,7 +31,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import onnx
 import torch
-from onnx import numpy_helper
+from onnx import helper, numpy_helper
 from torch import nn
 
 if __package__ in (None, ""):  # run as a script: put recipe/ on sys.path so `import lcmref` works
@@ -70,7 +70,18 @@ def graph_weights(path: str, prefix: str) -> Dict[str, np.ndarray]:
     (the exporter did something this loader does not know: fix the loader, do not guess).
     """
     model = onnx.load(path)  # external data (<graph>.onnx.data) is read from the same folder
+    dequantize_int8(model)
     g = model.graph
+    # torch.onnx stores equal constants once and names the others through Identity nodes (the attention k_proj
+    # biases, which get no gradient, all stay zero): give each alias its own initializer again
+    named = {t.name: t for t in g.initializer}
+    for node in g.node:
+        if node.op_type == "Identity" and node.input[0] in named and node.output[0].startswith(prefix) \
+                and node.output[0] not in named:
+            alias = onnx.TensorProto()
+            alias.CopyFrom(named[node.input[0]])
+            alias.name = node.output[0]
+            g.initializer.append(alias)
     inits = {t.name: t for t in g.initializer}
     consumers: Dict[str, List[Tuple[onnx.NodeProto, int]]] = {}
     for node in g.node:
@@ -91,6 +102,46 @@ def graph_weights(path: str, prefix: str) -> Dict[str, np.ndarray]:
         key, transpose = param
         out[key] = arr.T.copy() if transpose else arr
     return out
+
+
+def dequantize_int8(model: onnx.ModelProto) -> int:
+    """Undoes recipe/lcmref/quantize_pack.py in place, for loading weights: every
+    ``DynamicQuantizeMatMul(x, W.int8, W.scale, W.zero)`` becomes ``MatMul(x, W)`` with the float32
+    initializer ``W = (int8 − zero) · scale`` under its original name, so an int8 pack loads into the
+    PyTorch modules with the weights the engine multiplies by (the quantization error included; the
+    activations are not quantized here). The tied projection's ``<E>.T`` copy is left out when ``E``
+    itself is still in the graph (the embedding's Gather): the modules tie to ``E``. Returns the number of
+    weight matrices restored."""
+    g = model.graph
+    inits = {t.name: t for t in g.initializer}
+    restored: Dict[str, onnx.TensorProto] = {}
+    nodes: List[onnx.NodeProto] = []
+    for n in g.node:
+        if n.op_type != "DynamicQuantizeMatMul":
+            nodes.append(n)
+            continue
+        q_name, s_name, z_name = n.input[1], n.input[2], n.input[3]
+        if not (q_name.endswith(".int8") and q_name in inits and s_name in inits and z_name in inits):
+            raise ValueError(f"{n.name}: a DynamicQuantizeMatMul whose weights are not quantize_pack.py's; "
+                             "the loader does not know this export")
+        name = q_name[: -len(".int8")]
+        if name not in restored:
+            q = numpy_helper.to_array(inits[q_name]).astype(np.float32)
+            w = (q - numpy_helper.to_array(inits[z_name]).astype(np.float32)) * numpy_helper.to_array(inits[s_name])
+            restored[name] = numpy_helper.from_array(w.astype(np.float32), name)
+        nodes.append(helper.make_node("MatMul", [n.input[0], name], list(n.output), name=n.name))
+    if not restored:
+        return 0
+    del g.node[:]
+    g.node.extend(nodes)
+    kept = [t for t in g.initializer if not t.name.endswith((".int8", ".scale", ".zero"))
+            or t.name.rsplit(".", 1)[0] not in restored]
+    # the tied projection's copy: the embedding it was made from is loaded under its own name (this graph is
+    # only read for its weights, never run, so the MatMul may name an initializer that is not there)
+    tied = [k for k in restored if k.endswith(".T") and k[:-2] in inits]
+    del g.initializer[:]
+    g.initializer.extend(kept + [t for k, t in restored.items() if k not in tied])
+    return len(restored)
 
 
 def _anonymous_weight(name: str, consumers: Dict[str, List[Tuple[onnx.NodeProto, int]]],

@@ -30,8 +30,8 @@
 import argparse
 import glob
 import json
-import os
 import math
+import os
 import re
 import shutil
 import signal
@@ -42,6 +42,7 @@ import time
 import zlib
 from typing import Any, Dict, List, Tuple
 
+import numpy as np
 import torch
 
 from . import stages
@@ -231,8 +232,17 @@ def _check_ship(root: str, pack: str) -> Tuple[str, bool, str]:
           and "float32 → int8" in open(os.path.join(installed, "MODEL_CARD.md"), encoding="utf-8").read()
           and "quantization" in json.load(open(os.path.join(installed, "manifest.json")))["provenance"]
           and refused and not os.path.exists(os.path.join(models, "smoke-b")))
-    return ("recipe/ship.py: int8 measured, installed as default; a pack no better is refused", ok,
-            f"{record['bytes'] / 1e6:.1f} MB, refused again {refused}")
+    # the int8 graphs load back into the PyTorch modules (npm run bench's reference side) with the float weights
+    # up to the int8 step: dequantize_int8 undoes quantize_pack
+    from lcmref.onnx_weights import GRAPH_PREFIXES, graph_weights
+
+    fw = graph_weights(os.path.join(pack, "encoder.onnx"), GRAPH_PREFIXES["encoder"])
+    qw = graph_weights(os.path.join(installed, "encoder.onnx"), GRAPH_PREFIXES["encoder"])
+    worst = max(float(np.abs(fw[k] - qw[k]).max() / (np.abs(fw[k]).max() + 1e-12)) for k in fw) if fw.keys() == qw.keys() else 1.0
+    ok = ok and worst < 1 / 127
+    return ("recipe/ship.py: int8 measured, installed as default; a pack no better is refused; its int8 encoder loads "
+            "back with the float weights ± one int8 step", ok,
+            f"{record['bytes'] / 1e6:.1f} MB, refused again {refused}, worst relative weight difference {worst:.4f}")
 
 
 def _check_fragility_stage(a: argparse.Namespace, work: Work) -> Tuple[str, bool, str]:
